@@ -1,0 +1,145 @@
+# openMosix (user space) — one top-level, non-recursive Makefile.
+#   make            build everything into bin/
+#   make check      install missing Debian deps, build, run every test
+#   make bench      run the benchmarks
+#   make demo       run the demo on a local cluster
+#   make fuzz       build libFuzzer targets with clang (short runs: make fuzz-run)
+# Options: WERROR=1 (warnings are errors), SAN=1 (ASan+UBSan), V=1.
+
+CC      ?= cc
+SAN     ?= 0
+WERROR  ?= 0
+PREFIX  ?= /usr/local
+
+BUILD   := build
+ifeq ($(SAN),1)
+BUILD   := build-san
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter \
+	   -Wstrict-prototypes -Wmissing-prototypes -fno-strict-aliasing -I. \
+	   $(shell pkg-config --cflags libsodium jansson 2>/dev/null)
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+LDLIBS  += -lsodium -ljansson -lm
+
+# Library: every pure module and shared helper.
+LIB_DIRS := lib proto map load gossip
+LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBOM    := $(BUILD)/libom.a
+
+# The daemon: everything in daemon/ (omd.c holds main()).
+OMD_SRC  := $(wildcard daemon/*.c)
+OMD_OBJ  := $(OMD_SRC:%.c=$(BUILD)/%.o)
+
+# Tools: tools/NAME.c with a main() each; tools/common/*.c shared by them.
+TOOL_COMMON_SRC := $(wildcard tools/common/*.c)
+TOOL_COMMON_OBJ := $(TOOL_COMMON_SRC:%.c=$(BUILD)/%.o)
+TOOL_SRC := $(wildcard tools/*.c)
+TOOLS    := $(patsubst tools/%.c,bin/%,$(TOOL_SRC))
+
+# Scripts installed as programs: scripts/bin/NAME -> bin/NAME
+SCRIPT_SRC := $(wildcard scripts/bin/*)
+SCRIPTS    := $(patsubst scripts/bin/%,bin/%,$(SCRIPT_SRC))
+
+# Unit tests: tests/unit/test_NAME.c -> $(BUILD)/tests/test_NAME
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+# Fuzz targets: fuzz/fuzz_NAME.c; replayed over fuzz/corpus/NAME by make check.
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_LF  := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+
+# Benchmarks: bench/NAME.c -> $(BUILD)/bench/NAME
+BENCH_SRC := $(wildcard bench/*.c)
+BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+ALL := bin/omd $(TOOLS) $(SCRIPTS)
+
+.PHONY: all clean check deps test bench demo fuzz fuzz-run format install
+all: $(ALL) $(UNITS) $(FUZZ_REPLAY) $(BENCHES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBOM): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+bin/omd: $(OMD_OBJ) $(LIBOM)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bin/%: $(BUILD)/tools/%.o $(TOOL_COMMON_OBJ) $(LIBOM)
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(if $(filter bin/mosmon bin/mtop,$@),-lncursesw,)
+
+bin/%: scripts/bin/%
+	@mkdir -p bin
+	cp $< $@ && chmod 755 $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBOM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o $(LIBOM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/replay_main.o: fuzz/replay_main.inc
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -x c -c -o $@ $<
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBOM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	BUILD=$(BUILD) tests/run.sh
+
+test: all
+	BUILD=$(BUILD) tests/run.sh $(T)
+
+bench: deps
+	$(MAKE) all
+	BUILD=$(BUILD) bench/run.sh
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh
+
+# libFuzzer builds (clang); `make fuzz-run` fuzzes each target briefly.
+build-fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+fuzz: $(FUZZ_LF)
+fuzz-run: fuzz
+	@for f in $(FUZZ_LF); do n=$${f#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
+	  echo "fuzzing $$n"; $$f -max_total_time=$${FUZZ_SECONDS:-20} -max_len=4096 build-fuzz/corpus-$$n fuzz/corpus/$$n >build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m755 $(ALL) $(DESTDIR)$(PREFIX)/bin/
+	install -m644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	-install -m644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
