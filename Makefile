@@ -53,6 +53,10 @@ SCRIPTS    := $(patsubst scripts/bin/%,bin/%,$(SCRIPT_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
+# Test helper programs: tests/helpers/NAME.c -> $(BUILD)/helpers/NAME
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
+
 # Fuzz targets: fuzz/fuzz_NAME.c; replayed over fuzz/corpus/NAME by make check.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
@@ -65,7 +69,7 @@ BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL := bin/omd $(TOOLS) $(SCRIPTS)
 
 .PHONY: all clean check deps test bench demo fuzz fuzz-run format install
-all: $(ALL) $(UNITS) $(FUZZ_REPLAY) $(BENCHES)
+all: $(ALL) $(UNITS) $(HELPERS) $(FUZZ_REPLAY) $(BENCHES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,6 +92,10 @@ bin/%: scripts/bin/%
 	cp $< $@ && chmod 755 $@
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBOM)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBOM)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

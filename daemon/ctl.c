@@ -1,0 +1,465 @@
+/* ctl: the control socket DIR/omd.sock for the tools.
+ *
+ * Protocol: one JSON object per line each way ({"cmd":"status"} ->
+ * {"ok":true,...} or {"ok":false,"errno":-13,"error":"..."}). The socket is
+ * world-accessible: anyone may read, only root (SO_PEERCRED uid 0) may
+ * change anything. Reading a request, parsing it and executing it are
+ * separate steps; a malformed request gets an error reply, never a crash.
+ */
+#include "daemon/node.h"
+#include "daemon/query.h"
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "map/map.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CTL_MAX_REQUEST (1 << 20)
+#define CTL_MAX_CLIENTS 64
+
+struct ctl_client {
+	int fd;
+	uid_t uid;
+	pid_t pid;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off;
+	struct node *n;
+};
+
+static unsigned nclients;
+
+typedef json_t *(*ctl_fn)(struct node *n, json_t *req, int *err, char *msg, size_t msgcap);
+
+static json_t *reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *do_status(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	json_t *s = query_status(n);
+
+	json_object_set_new(s, "ok", json_true());
+	return s;
+}
+
+static json_t *do_map(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	char *buf = malloc(1 << 20);
+	int len;
+	json_t *r;
+
+	if (!buf) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	len = n->map ? map_format(n->map, buf, 1 << 20) : 0;
+	if (len < 0) {
+		*err = len;
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	r = json_pack("{s:b,s:s,s:s,s:i}", "ok", 1, "map", buf, "source", n->map_source,
+		"self_id", (json_int_t)n->self_id);
+	if (n->map && json_is_object(r)) {
+		len = map_format_showmap(n->map, n->self_id, buf, 1 << 20);
+		if (len >= 0) {
+			buf[len] = '\0';
+			json_object_set_new(r, "showmap", json_string(buf));
+		}
+	}
+	free(buf);
+	return r;
+}
+
+static json_t *do_set(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	const char *key = json_string_value(json_object_get(req, "key"));
+	json_t *v = json_object_get(req, "value");
+	struct admin_state *a = &n->admin;
+	bool *flag = NULL;
+
+	if (!key || !json_is_boolean(v)) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "set needs a key and a boolean value");
+		return NULL;
+	}
+	if (!strcmp(key, "stay"))
+		flag = &a->stay;
+	else if (!strcmp(key, "lstay"))
+		flag = &a->lstay;
+	else if (!strcmp(key, "block"))
+		flag = &a->block;
+	else if (!strcmp(key, "quiet"))
+		flag = &a->quiet;
+	else if (!strcmp(key, "nomfs"))
+		flag = &a->nomfs;
+	if (!flag) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "unknown setting \"%s\"", key);
+		return NULL;
+	}
+	*flag = json_is_true(v);
+	pr_info("admin: %s%s", *flag ? "" : "no", key);
+	*err = admin_save(n);
+	return *err ? NULL : reply_ok();
+}
+
+static json_t *do_expel_bring(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	/* expel implies block, bring implies lstay (mosctl(1)). No process
+	 * migrates yet, so there are no guests to send away and none of ours
+	 * is away: both are complete at once. */
+	if (!strcmp(cmd, "expel"))
+		n->admin.block = true;
+	else
+		n->admin.lstay = true;
+	pr_info("admin: %s (implies %s)", cmd, !strcmp(cmd, "expel") ? "block" : "lstay");
+	*err = admin_save(n);
+	return *err ? NULL : json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
+}
+
+static json_t *do_setspeed(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	json_t *v = json_object_get(req, "value");
+
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		json_integer_value(v) > 1000000) {
+		*err = -ERANGE;
+		snprintf(msg, cap, "speed must be an integer from 1 to 1000000");
+		return NULL;
+	}
+	n->admin.speed = (uint32_t)json_integer_value(v);
+	pr_info("admin: speed set to %u", n->admin.speed);
+	*err = admin_save(n);
+	return *err ? NULL : reply_ok();
+}
+
+static json_t *do_setdecay(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	json_t *i = json_object_get(req, "interval"), *s = json_object_get(req, "slow"),
+	       *f = json_object_get(req, "fast");
+
+	if (!json_is_integer(i) || json_integer_value(i) < 1 || json_integer_value(i) > 3600 ||
+		(s && (!json_is_integer(s) || json_integer_value(s) < 0 ||
+			      json_integer_value(s) > 1000)) ||
+		(f && (!json_is_integer(f) || json_integer_value(f) < 0 ||
+			      json_integer_value(f) > 1000))) {
+		*err = -ERANGE;
+		snprintf(msg, cap, "decay interval must be 1..3600 seconds, slow and fast 0..1000");
+		return NULL;
+	}
+	n->admin.decay_interval = (unsigned)json_integer_value(i);
+	if (s)
+		n->admin.slow_decay = (unsigned)json_integer_value(s);
+	if (f)
+		n->admin.fast_decay = (unsigned)json_integer_value(f);
+	pr_info("admin: decay interval %u s, slow %u, fast %u", n->admin.decay_interval,
+		n->admin.slow_decay, n->admin.fast_decay);
+	*err = admin_save(n);
+	return *err ? NULL : reply_ok();
+}
+
+static json_t *do_setyard(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	json_t *yard = json_object_get(req, "yard"), *speed = json_object_get(req, "speed");
+
+	if (!json_is_number(yard) || json_number_value(yard) <= 0 || !json_is_integer(speed) ||
+		json_integer_value(speed) < 1 || json_integer_value(speed) > 1000000) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "setyard needs a positive yardstick and a speed");
+		return NULL;
+	}
+	n->admin.yard = json_number_value(yard);
+	n->admin.speed = (uint32_t)json_integer_value(speed);
+	pr_info("admin: yardstick %.0f, speed %u", n->admin.yard, n->admin.speed);
+	*err = admin_save(n);
+	return *err ? NULL : reply_ok();
+}
+
+static json_t *do_setmap(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	const char *text = json_string_value(json_object_get(req, "text"));
+	const char *src = json_string_value(json_object_get(req, "source"));
+	struct om_map *m = NULL;
+
+	if (!text) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "setmap needs the map text");
+		return NULL;
+	}
+	/* names were resolved by setpe; the daemon never blocks on DNS */
+	*err = map_parse(text, strlen(text), src ? src : "(setpe)", NULL, NULL, &m, msg, cap);
+	if (*err)
+		return NULL;
+	*err = node_set_map(n, m, src ? src : "setpe");
+	if (*err) {
+		if (!*msg)
+			snprintf(msg, cap, "cannot apply the map: %s", strerror(-*err));
+		return NULL;
+	}
+	return reply_ok();
+}
+
+static json_t *do_off(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	node_go_off(n);
+	return reply_ok();
+}
+
+static json_t *do_where(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+{
+	json_t *v = json_object_get(req, "pid");
+	pid_t pid;
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 ||
+		json_integer_value(v) > INT32_MAX) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "where needs a process id");
+		return NULL;
+	}
+	pid = (pid_t)json_integer_value(v);
+	if (kill(pid, 0) < 0 && errno == ESRCH) {
+		*err = -ESRCH;
+		snprintf(msg, cap, "no such process: %d", (int)pid);
+		return NULL;
+	}
+	/* No process migrates yet: every process of this node runs here. */
+	return json_pack("{s:b,s:i,s:i,s:b}", "ok", 1, "pid", (json_int_t)pid, "where",
+		(json_int_t)n->self_id, "migrated", 0);
+}
+
+static const struct ctl_cmd {
+	const char *name;
+	bool root;
+	ctl_fn fn;
+} cmds[] = {
+	{ "status", false, do_status },
+	{ "map", false, do_map },
+	{ "where", false, do_where },
+	{ "set", true, do_set },
+	{ "expel", true, do_expel_bring },
+	{ "bring", true, do_expel_bring },
+	{ "setspeed", true, do_setspeed },
+	{ "setdecay", true, do_setdecay },
+	{ "setyard", true, do_setyard },
+	{ "setmap", true, do_setmap },
+	{ "off", true, do_off },
+};
+
+static void client_free(struct ctl_client *c)
+{
+	ev_fd_del(c->n->loop, c->fd);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+	nclients--;
+}
+
+static json_t *execute(struct ctl_client *c, const char *line)
+{
+	struct node *n = c->n;
+	char msg[512] = "";
+	json_error_t jerr;
+	json_t *req = json_loads(line, 0, &jerr), *resp = NULL;
+	const char *name;
+	int err = 0;
+
+	n->cnt.ctl_requests++;
+	if (!json_is_object(req)) {
+		snprintf(msg, sizeof(msg), "malformed request: %s", req ? "not an object" : jerr.text);
+		err = -EBADMSG;
+		goto out;
+	}
+	name = json_string_value(json_object_get(req, "cmd"));
+	for (size_t i = 0; name && i < ARRAY_SIZE(cmds); i++) {
+		if (strcmp(cmds[i].name, name))
+			continue;
+		if (cmds[i].root && c->uid != 0) {
+			n->cnt.ctl_denied++;
+			err = -EPERM;
+			snprintf(msg, sizeof(msg), "permission denied: only root may change the "
+				"node's configuration");
+			goto out;
+		}
+		resp = cmds[i].fn(n, req, &err, msg, sizeof(msg));
+		goto out;
+	}
+	err = -EINVAL;
+	snprintf(msg, sizeof(msg), "unknown request \"%s\"", name ? name : "(none)");
+out:
+	json_decref(req);
+	if (!resp) {
+		if (!err)
+			err = -EIO;
+		resp = json_pack("{s:b,s:i,s:s}", "ok", 0, "errno", (json_int_t)err, "error",
+			*msg ? msg : strerror(-err));
+	}
+	return resp;
+}
+
+static void client_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->out) { /* writing the reply */
+		while (c->out_off < c->out_len) {
+			ssize_t w = send(fd, c->out + c->out_off, c->out_len - c->out_off,
+				MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			if (w < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					return;
+				break;
+			}
+			c->out_off += (size_t)w;
+		}
+		client_free(c);
+		return;
+	}
+	for (;;) {
+		if (c->in_cap - c->in_len < 4096) {
+			size_t ncap = c->in_cap ? c->in_cap * 2 : 8192;
+			char *p;
+
+			if (ncap > CTL_MAX_REQUEST) {
+				pr_warn("control request from pid %d too large: dropped", (int)c->pid);
+				client_free(c);
+				return;
+			}
+			p = realloc(c->in, ncap);
+			if (!p) {
+				client_free(c);
+				return;
+			}
+			c->in = p;
+			c->in_cap = ncap;
+		}
+		ssize_t r = recv(fd, c->in + c->in_len, c->in_cap - c->in_len - 1, MSG_DONTWAIT);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			client_free(c);
+			return;
+		}
+		c->in_len += (size_t)r;
+		c->in[c->in_len] = '\0';
+		char *nl = memchr(c->in, '\n', c->in_len);
+
+		if (!nl)
+			continue;
+		*nl = '\0';
+		json_t *resp = execute(c, c->in);
+		char *text = json_dumps(resp, JSON_COMPACT);
+
+		json_decref(resp);
+		if (!text) {
+			client_free(c);
+			return;
+		}
+		c->out_len = strlen(text) + 1;
+		c->out = text;
+		c->out[c->out_len - 1] = '\n';
+		if (ev_fd_mod(loop, fd, EPOLLOUT)) {
+			client_free(c);
+			return;
+		}
+		client_ready(loop, fd, EPOLLOUT, c);
+		return;
+	}
+}
+
+static void ctl_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct node *n = arg;
+
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		struct ctl_client *c;
+
+		if (fd < 0)
+			return;
+		if (nclients >= CTL_MAX_CLIENTS ||
+			getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->uid = cred.uid;
+		c->pid = cred.pid;
+		c->n = n;
+		if (ev_fd_add(loop, fd, EPOLLIN, client_ready, c)) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		nclients++;
+	}
+}
+
+int ctl_open(struct node *n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (xsnprintf(sa.sun_path, sizeof(sa.sun_path), "%s/omd.sock", n->cfg.dir)) {
+		pr_err("state directory path too long for a socket: %s", n->cfg.dir);
+		return -ENAMETOOLONG;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0666) < 0 ||
+		listen(fd, 64) < 0) {
+		err = -errno;
+		pr_err("cannot create the control socket %s: %s", sa.sun_path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	err = ev_fd_add(n->loop, fd, EPOLLIN, ctl_accept, n);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	n->ctl_fd = fd;
+	return 0;
+}
+
+void ctl_close(struct node *n)
+{
+	char path[PATH_MAX];
+
+	if (n->ctl_fd < 0)
+		return;
+	ev_fd_del(n->loop, n->ctl_fd);
+	close(n->ctl_fd);
+	n->ctl_fd = -1;
+	if (!xsnprintf(path, sizeof(path), "%s/omd.sock", n->cfg.dir))
+		unlink(path);
+}

@@ -1,0 +1,268 @@
+/* link: the TCP migration port (4660). Every connection must complete the
+ * authenticated handshake of proto/stream.h within LINK_HANDSHAKE_MS; then
+ * it carries sealed frames (proto/link.h). A connection that fails
+ * authentication is counted, logged (rate-limited) and closed. */
+#include "daemon/node.h"
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "proto/link.h"
+#include "proto/stream.h"
+#include "proto/wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LINK_HANDSHAKE_MS 5000
+#define LINK_IDLE_MS 60000
+#define LINK_MAX_CONNS 128
+#define LINK_BUF 65536 /* handshake and ping frames are tiny */
+
+struct link_conn {
+	struct node *n;
+	int fd;
+	char ip[INET_ADDRSTRLEN];
+	struct stream_auth auth;
+	uint8_t *in;
+	size_t in_len;
+	uint8_t out[256];
+	size_t out_len;
+	struct ev_timer *timer;
+};
+
+static unsigned nconns;
+static struct ratelimit rl_link = RATELIMIT_INIT(5000, 3);
+
+static void conn_free(struct link_conn *c)
+{
+	ev_fd_del(c->n->loop, c->fd);
+	close(c->fd);
+	ev_timer_free(c->timer);
+	stream_auth_wipe(&c->auth);
+	free(c->in);
+	free(c);
+	nconns--;
+}
+
+static void conn_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct link_conn *c = arg;
+
+	if (!stream_ready(&c->auth)) {
+		c->n->cnt.link_auth_failed++;
+		pr_ratelimited(&rl_link, LOG_WARN, "connection from %s did not authenticate in time",
+			c->ip);
+	}
+	conn_free(c);
+}
+
+/* queue bytes; replies are tiny, a full socket buffer means a dead peer */
+static int conn_send(struct link_conn *c, const uint8_t *buf, size_t len)
+{
+	ssize_t w = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+	return w == (ssize_t)len ? 0 : -EIO;
+}
+
+static int handle_frame(struct link_conn *c, uint16_t type, const uint8_t *body, size_t len)
+{
+	uint8_t out[64], pong[LINK_PONG_SIZE];
+	int n;
+
+	switch (type) {
+	case LINK_PING:
+		if (len != LINK_PING_SIZE)
+			return -EBADMSG;
+		memcpy(pong, body, 8);
+		wire_put_u16(pong + 8, c->n->self_id);
+		n = stream_frame_seal(&c->auth, out, sizeof(out), LINK_PONG, pong, sizeof(pong));
+		if (n < 0)
+			return n;
+		return conn_send(c, out, (size_t)n);
+	default:
+		return -EBADMSG;
+	}
+}
+
+static int process(struct link_conn *c)
+{
+	uint8_t out[64];
+	size_t off = 0;
+	int n;
+
+	while (off < c->in_len) {
+		const uint8_t *p = c->in + off;
+		size_t left = c->in_len - off;
+
+		if (c->auth.state == STREAM_INIT) {
+			n = stream_hello_decode(&c->auth, p, left);
+			if (n == -EAGAIN)
+				break;
+			if (n < 0)
+				goto fail;
+			off += (size_t)n;
+			int m = stream_hello_ack_encode(&c->auth, out, sizeof(out));
+
+			if (m < 0 || conn_send(c, out, (size_t)m))
+				return -EIO;
+		} else if (c->auth.state == STREAM_ACK_SENT) {
+			n = stream_auth_msg_decode(&c->auth, p, left);
+			if (n == -EAGAIN)
+				break;
+			if (n < 0)
+				goto fail;
+			off += (size_t)n;
+			c->n->cnt.link_accepted++;
+			pr_debug("link from %s (node %u) authenticated", c->ip,
+				stream_peer_id(&c->auth));
+			ev_timer_start(c->timer, LINK_IDLE_MS);
+		} else if (stream_ready(&c->auth)) {
+			uint16_t type;
+			const uint8_t *body;
+			size_t blen;
+
+			n = stream_frame_open(&c->auth, p, left, &type, &body, &blen);
+			if (n == -EAGAIN)
+				break;
+			if (n < 0)
+				goto fail;
+			off += (size_t)n;
+			if (handle_frame(c, type, body, blen))
+				return -EIO;
+			ev_timer_start(c->timer, LINK_IDLE_MS);
+		} else {
+			return -EIO;
+		}
+	}
+	memmove(c->in, c->in + off, c->in_len - off);
+	c->in_len -= off;
+	return 0;
+fail:
+	if (n == -EACCES || !stream_ready(&c->auth)) {
+		c->n->cnt.link_auth_failed++;
+		pr_ratelimited(&rl_link, LOG_WARN, "unauthorized connection from %s: %s", c->ip,
+			n == -EACCES ? "wrong cluster key" : "bad handshake");
+	} else {
+		c->n->cnt.garbage++;
+		pr_ratelimited(&rl_link, LOG_WARN, "bad frame from %s: closed", c->ip);
+	}
+	return n;
+}
+
+static void conn_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct link_conn *c = arg;
+
+	for (;;) {
+		ssize_t r;
+
+		if (c->in_len == LINK_BUF) {
+			conn_free(c);
+			return;
+		}
+		r = recv(fd, c->in + c->in_len, LINK_BUF - c->in_len, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (r <= 0) {
+			if (!stream_ready(&c->auth) && c->auth.state != STREAM_INIT) {
+				/* the client read our proof and went away: it does
+				 * not hold the key (or could not prove it) */
+				c->n->cnt.link_auth_failed++;
+				pr_ratelimited(&rl_link, LOG_WARN, "unauthorized connection from %s: "
+					"closed during the handshake (wrong cluster key?)", c->ip);
+			}
+			conn_free(c);
+			return;
+		}
+		c->in_len += (size_t)r;
+		if (process(c)) {
+			conn_free(c);
+			return;
+		}
+	}
+}
+
+static void link_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct node *n = arg;
+
+	for (;;) {
+		struct sockaddr_in sa;
+		socklen_t slen = sizeof(sa);
+		int fd = accept4(lfd, (struct sockaddr *)&sa, &slen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct link_conn *c;
+
+		if (fd < 0)
+			return;
+		if (nconns >= LINK_MAX_CONNS) {
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (c)
+			c->in = malloc(LINK_BUF);
+		if (!c || !c->in || stream_auth_init(&c->auth, STREAM_SERVER, n->self_id, 0, n->key)) {
+			if (c)
+				free(c->in);
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->n = n;
+		c->fd = fd;
+		inet_ntop(AF_INET, &sa.sin_addr, c->ip, sizeof(c->ip));
+		c->timer = ev_timer_new(loop, conn_timeout, c);
+		if (!c->timer || ev_fd_add(loop, fd, EPOLLIN, conn_ready, c)) {
+			ev_timer_free(c->timer);
+			stream_auth_wipe(&c->auth);
+			free(c->in);
+			free(c);
+			close(fd);
+			continue;
+		}
+		nconns++;
+		ev_timer_start(c->timer, LINK_HANDSHAKE_MS);
+	}
+}
+
+int link_open(struct node *n)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_port = htons(n->cfg.mig_port),
+		.sin_addr.s_addr = htonl(n->self_addr),
+	};
+	int one = 1, fd, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		err = -errno;
+		pr_err("cannot listen on the migration port %u: %s", n->cfg.mig_port, strerror(-err));
+		close(fd);
+		return err;
+	}
+	err = ev_fd_add(n->loop, fd, EPOLLIN, link_accept, n);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	n->link_fd = fd;
+	return 0;
+}
+
+void link_close(struct node *n)
+{
+	if (n->link_fd < 0)
+		return;
+	ev_fd_del(n->loop, n->link_fd);
+	close(n->link_fd);
+	n->link_fd = -1;
+}
