@@ -76,7 +76,6 @@ static int simple(json_t *req)
 	int code;
 	json_t *r = client_request(prog, req, &code);
 
-	json_decref(req);
 	json_decref(r);
 	return code;
 }

@@ -116,8 +116,9 @@ out:
 json_t *client_request(const char *prog, json_t *req, int *exit_code)
 {
 	json_t *resp;
-	int err = client_call(req, &resp);
+	int err = req ? client_call(req, &resp) : -ENOMEM;
 
+	json_decref(req);
 	if (err) {
 		if (err == -ENOENT || err == -ECONNREFUSED) {
 			fprintf(stderr, "%s: the openMosix daemon is not running (no omd at %s/omd.sock)\n",
@@ -148,11 +149,7 @@ json_t *client_request(const char *prog, json_t *req, int *exit_code)
 
 json_t *client_status(const char *prog, int *exit_code)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "status");
-	json_t *resp = client_request(prog, req, exit_code);
-
-	json_decref(req);
-	return resp;
+	return client_request(prog, json_pack("{s:s}", "cmd", "status"), exit_code);
 }
 
 json_t *client_find_node(json_t *status, long id)

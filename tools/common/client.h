@@ -20,7 +20,8 @@ enum {
  * reply object. Returns 0, or -errno (-ENOENT/-ECONNREFUSED: no daemon). */
 int client_call(json_t *req, json_t **resp) __attribute__((warn_unused_result));
 
-/* Convenience: call and, on failure, print "PROG: reason" to stderr.
+/* Convenience: call (taking ownership of req) and, on failure, print
+ * "PROG: reason" to stderr.
  * Returns the reply (ok true) or NULL; *exit_code gets the code to exit with. */
 json_t *client_request(const char *prog, json_t *req, int *exit_code);
 
