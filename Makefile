@@ -142,10 +142,10 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m755 $(ALL) $(DESTDIR)$(PREFIX)/bin/
-	install -m644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	-install -m644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for s in 1 5 8; do install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	  for f in man/*.$$s; do [ -e "$$f" ] && install -m644 "$$f" $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; done; true
 
 clean:
 	rm -rf build build-san build-fuzz bin
