@@ -42,9 +42,9 @@ enum {
 };
 
 struct gnode {
-	uint64_t origin_ms;         /* when the record was current, our clock */
-	struct om_load_info info;   /* info.id is the key; the rest valid with GN_HAS_INFO */
-	uint16_t order_pos;         /* index in order[] */
+	uint64_t origin_ms;	  /* when the record was current, our clock */
+	struct om_load_info info; /* info.id is the key; the rest valid with GN_HAS_INFO */
+	uint16_t order_pos;	  /* index in order[] */
 	uint8_t flags;
 };
 
@@ -149,9 +149,11 @@ static void node_moved(struct gossip *g, size_t from, size_t to)
 
 static void tab_delete(struct gossip *g, size_t i)
 {
-	size_t j = i, k;
+	size_t j = i;
 
 	for (;;) {
+		size_t k;
+
 		j = (j + 1) & g->tmask;
 		if (g->tab[j].info.id == 0)
 			break;
@@ -501,9 +503,12 @@ size_t gossip_merge(struct gossip *g, uint64_t now_ms, const struct proto_info_e
 	size_t unknown = 0, base, i, m;
 
 	for (base = 0; base < n; base += m) {
-		m = MIN(n - base, (size_t)MERGE_BATCH);
+		m = n - base;
+		if (m > MERGE_BATCH)
+			m = MERGE_BATCH;
 		for (i = 0; i < m; i++)
-			__builtin_prefetch(&g->tab[home_of(g->tbits, g->tmask, e[base + i].info.id)]);
+			__builtin_prefetch(
+				&g->tab[home_of(g->tbits, g->tmask, e[base + i].info.id)]);
 		for (i = 0; i < m; i++) {
 			const struct proto_info_entry *x = &e[base + i];
 			uint64_t age = (uint64_t)x->age_cs * 10, origin;
@@ -532,8 +537,8 @@ size_t gossip_merge(struct gossip *g, uint64_t now_ms, const struct proto_info_e
 	return unknown;
 }
 
-static const struct om_load_info *view_at(const struct gossip *g, long p, uint64_t now_ms,
-	uint64_t *age_ms)
+static const struct om_load_info *view_at(
+	const struct gossip *g, long p, uint64_t now_ms, uint64_t *age_ms)
 {
 	const struct gnode *nd;
 
@@ -552,8 +557,8 @@ static const struct om_load_info *view_at(const struct gossip *g, long p, uint64
 	return &nd->info;
 }
 
-const struct om_load_info *gossip_get(const struct gossip *g, uint16_t id, uint64_t now_ms,
-	uint64_t *age_ms)
+const struct om_load_info *gossip_get(
+	const struct gossip *g, uint16_t id, uint64_t now_ms, uint64_t *age_ms)
 {
 	long p;
 
@@ -588,8 +593,8 @@ static int sort_ids(struct gossip *g)
 	return 0;
 }
 
-bool gossip_next(struct gossip *g, struct gossip_iter *it, uint64_t now_ms,
-	struct gossip_node_view *v)
+bool gossip_next(
+	struct gossip *g, struct gossip_iter *it, uint64_t now_ms, struct gossip_node_view *v)
 {
 	const struct sorted_ent *s;
 

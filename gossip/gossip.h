@@ -72,8 +72,9 @@ int gossip_pick_target(struct gossip *g, uint64_t now_ms, uint16_t *id) __must_c
 /* Fill out[] with the window for `target`: our own entry first (unless quiet
  * or never set), then the freshest other entries, at most `window` in all
  * and at most `max`. Entries about the target itself and nodes we know
- * nothing about are left out. Ages are relative to now_ms. Returns the
- * number of entries written. */
+ * nothing about are left out. Ages are relative to now_ms, rounded up to
+ * whole centiseconds (a relayed record never looks fresher than it is).
+ * Returns the number of entries written. */
 size_t gossip_build(struct gossip *g, uint64_t now_ms, uint16_t target,
 	struct proto_info_entry *out, size_t max);
 
@@ -86,8 +87,8 @@ size_t gossip_merge(struct gossip *g, uint64_t now_ms, const struct proto_info_e
 /* What we know about `id` (ourselves included): the record, and its age in
  * *age_ms (if not NULL). NULL when the node is unknown or we have no record
  * of it yet. The pointer is valid until the next call that changes g. */
-const struct om_load_info *gossip_get(const struct gossip *g, uint16_t id, uint64_t now_ms,
-	uint64_t *age_ms);
+const struct om_load_info *gossip_get(
+	const struct gossip *g, uint16_t id, uint64_t now_ms, uint64_t *age_ms);
 
 /* Walk every node in ascending id order (for mosctl status):
  *
@@ -100,17 +101,17 @@ const struct om_load_info *gossip_get(const struct gossip *g, uint16_t id, uint6
 struct gossip_iter {
 	size_t pos;
 };
-#define GOSSIP_ITER_INIT { 0 }
+#define GOSSIP_ITER_INIT ((struct gossip_iter){.pos = 0})
 
 struct gossip_node_view {
 	uint16_t id;
 	bool self;
 	bool alive;
 	const struct om_load_info *info; /* NULL when we have no record yet */
-	uint64_t age_ms;                 /* 0 when info is NULL */
+	uint64_t age_ms;		 /* 0 when info is NULL */
 };
 
-bool gossip_next(struct gossip *g, struct gossip_iter *it, uint64_t now_ms,
-	struct gossip_node_view *v);
+bool gossip_next(
+	struct gossip *g, struct gossip_iter *it, uint64_t now_ms, struct gossip_node_view *v);
 
 #endif

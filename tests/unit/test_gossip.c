@@ -69,6 +69,8 @@ static void test_new_and_membership(void)
 	is_int(gossip_add_node(g, 3), 0, "add 3");
 	is_int(gossip_add_node(g, 3), -EEXIST, "add 3 again: -EEXIST");
 	is_int(gossip_add_node(g, 65535), 0, "add 65535");
+	is_int(gossip_reserve(g, 70000), -EINVAL, "reserve beyond the id space: -EINVAL");
+	is_int(gossip_reserve(g, 100), 0, "reserve 100");
 	is_int(gossip_count(g), 3, "count 3");
 	is_int(gossip_alive_count(g), 3, "new nodes are alive");
 	ok(gossip_has_node(g, 3) && gossip_has_node(g, 7) && !gossip_has_node(g, 4), "has_node");
@@ -77,7 +79,8 @@ static void test_new_and_membership(void)
 	is_int(gossip_set_alive(g, 7, false), -EINVAL, "cannot mark ourselves dead");
 	is_int(gossip_set_alive(g, 4, false), -ENOENT, "set_alive unknown: -ENOENT");
 	is_int(gossip_set_alive(g, 3, false), 0, "mark 3 dead");
-	ok(!gossip_is_alive(g, 3) && gossip_is_alive(g, 65535) && gossip_is_alive(g, 7), "is_alive");
+	ok(!gossip_is_alive(g, 3) && gossip_is_alive(g, 65535) && gossip_is_alive(g, 7),
+		"is_alive");
 	is_int(gossip_alive_count(g), 2, "alive count 2");
 	is_int(gossip_remove_node(g, 7), -EINVAL, "cannot remove ourselves");
 	is_int(gossip_remove_node(g, 4), -ENOENT, "remove unknown: -ENOENT");
@@ -144,9 +147,9 @@ static void test_ages(void)
 	is_int(n, 1, "only our entry known");
 	is_int(e[0].age_cs, 50, "own age 500 ms = 50 cs");
 	n = gossip_build(g, 1999, 2, e, 8);
-	is_int(e[0].age_cs, 100, "999 ms rounds up to 100 cs");
+	ok(n == 1 && e[0].age_cs == 100, "999 ms rounds up to 100 cs");
 	n = gossip_build(g, 900, 2, e, 8);
-	is_int(e[0].age_cs, 0, "clock before the stamp: age 0");
+	ok(n == 1 && e[0].age_cs == 0, "clock before the stamp: age 0");
 
 	e[0] = mkent(3, 1, 30);
 	gossip_merge(g, 2000, e, 1);
@@ -178,8 +181,7 @@ static void test_build_window(void)
 	is_int(n, 5, "window of 5");
 	is_int(out[0].info.id, 10, "own entry first");
 	is_int(out[0].age_cs, 0, "own entry fresh");
-	ok(out[1].info.id == 1 && out[2].info.id == 2 && out[3].info.id == 3 &&
-			out[4].info.id == 4,
+	ok(out[1].info.id == 1 && out[2].info.id == 2 && out[3].info.id == 3 && out[4].info.id == 4,
 		"then the freshest others");
 	n = gossip_build(g, 100000, 2, out, 64);
 	ok(n == 5 && !has_id(out, n, 2), "target's own entry left out");
@@ -204,7 +206,7 @@ static void test_build_window(void)
 	in[0] = mkent(25, 7, 0);
 	gossip_merge(g, 100000, in, 1);
 	n = gossip_build(g, 100000, 20, out, 64);
-	is_int(out[1].info.id, 25, "freshened record moves to the front");
+	ok(n == 5 && out[1].info.id == 25, "freshened record moves to the front");
 
 	/* removing one of the freshest brings in the next */
 	is_int(gossip_remove_node(g, 1), 0, "remove node 1");
@@ -225,7 +227,7 @@ static void test_iterator(void)
 	struct proto_info_entry e = mkent(7, 1, 20);
 	struct gossip_iter it = GOSSIP_ITER_INIT;
 	struct gossip_node_view v;
-	uint16_t ids[8], want[] = { 2, 7, 50, 900 };
+	uint16_t ids[8], want[] = {2, 7, 50, 900};
 	size_t n = 0, i;
 	int okv = 1;
 
@@ -303,7 +305,8 @@ static void test_mindead(void)
 		int same = 1;
 
 		for (i = 0; i < 1000; i++) {
-			same &= gossip_pick_target(a, 0, &ta) == 0 && gossip_pick_target(b, 0, &tb) == 0;
+			same &= gossip_pick_target(a, 0, &ta) == 0 &&
+				gossip_pick_target(b, 0, &tb) == 0;
 			same &= ta == tb;
 		}
 		ok(same, "seeded: reproducible");
@@ -319,60 +322,121 @@ static int cmp_age(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-static void test_random_vs_bruteforce(void)
+enum { RND_IDS = 40 };
+
+/* one pass of random operations over the ids in ids[] (ourselves: id 1) */
+static void random_ops(const char *name, const uint16_t *ids, uint64_t seed)
 {
 	const unsigned window = 6;
-	struct gossip *g = gossip_new(1, window, 9);
+	struct gossip *g = gossip_new(1, window, seed);
 	struct proto_info_entry out[16], e;
-	uint16_t got[16], want[256];
-	uint64_t now = 100000, seed = 12345;
-	int step, mism = 0, bad = 0;
+	uint16_t got[16], want[RND_IDS];
+	bool member[RND_IDS] = {false}, alive[RND_IDS] = {false};
+	uint64_t now = 100000;
+	int step, mism = 0, bad = 0, memb = 0, iter = 0;
 
 	for (step = 0; step < 20000 && !bad; step++) {
-		uint16_t id, target;
-		unsigned op;
-		size_t n, nw = 0, i;
+		struct gossip_iter it = GOSSIP_ITER_INIT;
+		struct gossip_node_view v;
+		size_t n, nw = 0, i, nm = 0, na = 0;
+		unsigned op, k, tk;
+		uint16_t id, target, prev = 0;
+		int err;
 
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 		op = (unsigned)(seed >> 60);
-		id = (uint16_t)(2 + ((seed >> 20) % 40));
+		k = (unsigned)((seed >> 20) % RND_IDS);
+		id = ids[k];
 		now += (seed >> 40) % 7;
 		if (op == 0) {
-			int err = gossip_remove_node(g, id);
-
-			bad |= err && err != -ENOENT;
+			err = gossip_remove_node(g, id);
+			bad |= member[k] ? err != 0 : err != -ENOENT;
+			member[k] = alive[k] = false;
 		} else if (op <= 2) {
-			int err = gossip_add_node(g, id);
-
-			bad |= err && err != -EEXIST;
+			err = gossip_add_node(g, id);
+			bad |= member[k] ? err != -EEXIST : err != 0;
+			if (!member[k])
+				alive[k] = true;
+			member[k] = true;
 		} else if (op == 3) {
-			int err = gossip_set_alive(g, id, (seed >> 8) & 1);
+			bool a = (seed >> 8) & 1;
 
-			bad |= err && err != -ENOENT;
+			err = gossip_set_alive(g, id, a);
+			bad |= member[k] ? err != 0 : err != -ENOENT;
+			if (member[k])
+				alive[k] = a;
+		} else if (op == 4) {
+			bad |= gossip_reserve(g, (seed >> 8) % 48) != 0;
 		} else {
 			e = mkent(id, 1, (uint16_t)((seed >> 8) % 300));
 			gossip_merge(g, now, &e, 1);
 		}
-		target = (uint16_t)(2 + ((seed >> 30) % 40));
+
+		/* the window is the freshest records, whatever the tie-breaking */
+		tk = (unsigned)((seed >> 30) % RND_IDS);
+		target = ids[tk];
 		n = gossip_build(g, now, target, out, 16);
 		for (i = 0; i < n; i++) {
 			got[i] = out[i].age_cs;
 			bad |= out[i].info.id == target;
 		}
-		for (id = 2; id < 42; id++) {
+		for (k = 0; k < RND_IDS; k++) {
 			uint64_t age;
 
-			if (id != target && gossip_get(g, id, now, &age))
+			if (k != tk && gossip_get(g, ids[k], now, &age))
 				want[nw++] = (uint16_t)((age + 9) / 10);
+			memb += gossip_has_node(g, ids[k]) != member[k];
+			memb += gossip_is_alive(g, ids[k]) != (member[k] && alive[k]);
+			memb += !member[k] && gossip_get(g, ids[k], now, NULL) != NULL;
+			nm += member[k];
+			na += member[k] && alive[k];
 		}
 		qsort(want, nw, sizeof(want[0]), cmp_age);
 		qsort(got, n, sizeof(got[0]), cmp_age);
 		if (n != MIN(nw, (size_t)window) || (n && memcmp(got, want, n * sizeof(got[0]))))
 			mism++;
+		memb += gossip_count(g) != nm + 1 || gossip_alive_count(g) != na + 1;
+
+		/* targets are members, never ourselves */
+		if (gossip_pick_target(g, now, &id) == 0) {
+			for (k = 0; k < RND_IDS && ids[k] != id; k++)
+				;
+			memb += k == RND_IDS || !member[k];
+		} else {
+			memb += nm != 0;
+		}
+
+		/* the iterator: every member and ourselves, ascending */
+		i = 0;
+		while (gossip_next(g, &it, now, &v)) {
+			iter += v.id <= prev || !gossip_has_node(g, v.id);
+			iter += v.alive != gossip_is_alive(g, v.id) || v.self != (v.id == 1);
+			iter += v.info != gossip_get(g, v.id, now, NULL);
+			prev = v.id;
+			i++;
+		}
+		iter += i != nm + 1;
 	}
-	ok(!bad, "random ops: no errors, target never sent");
-	is_int(mism, 0, "random ops: window is always the freshest records");
+	ok(!bad, "random ops, %s ids: results as expected, target never sent", name);
+	is_int(mism, 0, "random ops, %s ids: the window is always the freshest records", name);
+	is_int(memb, 0, "random ops, %s ids: membership, liveness and targets match", name);
+	is_int(iter, 0, "random ops, %s ids: the iterator walks the members in order", name);
 	gossip_free(g);
+}
+
+static void test_random_vs_bruteforce(void)
+{
+	uint16_t dense[RND_IDS], sparse[RND_IDS], strided[RND_IDS];
+	unsigned k;
+
+	for (k = 0; k < RND_IDS; k++) {
+		dense[k] = (uint16_t)(2 + k);
+		sparse[k] = (uint16_t)(2 + (k * 40503u) % 65534u); /* distinct, all over */
+		strided[k] = (uint16_t)(64 + k * 1024u % 65472u);  /* same low bits */
+	}
+	random_ops("dense", dense, 9);
+	random_ops("sparse", sparse, 10);
+	random_ops("strided", strided, 11);
 }
 
 /* A 16-node cluster gossiping in lockstep: everybody learns everybody. */
