@@ -30,7 +30,7 @@ endif
 LDLIBS  += -lsodium -ljansson -lm
 
 # Library: every pure module and shared helper.
-LIB_DIRS := lib proto map load gossip
+LIB_DIRS := lib proto map load gossip ckpt
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBOM    := $(BUILD)/libom.a
@@ -57,6 +57,12 @@ UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 
+# zdtm-style victims: tests/migrate/victims/NAME.c -> $(BUILD)/victims/NAME
+# and NAME-static, the same program linked -static
+VICTIM_SRC := $(wildcard tests/migrate/victims/*.c)
+VICTIMS    := $(patsubst tests/migrate/victims/%.c,$(BUILD)/victims/%,$(VICTIM_SRC))
+STATIC_VICTIMS := $(VICTIMS:%=%-static)
+
 # Fuzz targets: fuzz/fuzz_NAME.c; replayed over fuzz/corpus/NAME by make check.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
@@ -69,7 +75,7 @@ BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL := bin/omd $(TOOLS) $(SCRIPTS)
 
 .PHONY: all clean check deps test bench demo fuzz fuzz-run format install
-all: $(ALL) $(UNITS) $(HELPERS) $(FUZZ_REPLAY) $(BENCHES)
+all: $(ALL) $(UNITS) $(HELPERS) $(VICTIMS) $(STATIC_VICTIMS) $(FUZZ_REPLAY) $(BENCHES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,6 +104,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBOM)
 $(BUILD)/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBOM)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# victims are plain programs: no sanitizers, no project library
+$(BUILD)/victims/%-static: tests/migrate/victims/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -static -o $@ $< -lm
+
+$(BUILD)/victims/%: tests/migrate/victims/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -o $@ $< -lm
 
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/replay_main.o $(LIBOM)
 	@mkdir -p $(dir $@)

@@ -26,7 +26,7 @@
 #define PROBE_INTERVAL_MS 100
 #define PROBES_BEFORE_DEAD 3
 #define DEAD_PROBE_INTERVAL_MS 1000
-#define DISC_FORGET_MS 10000
+#define DISC_FORGET_MS 5000 /* autodiscovery: silent and dead this long: removed */
 
 const char *member_state_name(enum member_state s)
 {

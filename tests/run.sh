@@ -65,10 +65,10 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	run_one "fuzz-replay/$n" "$UNIT_TIMEOUT" bash -c "'$f' fuzz/corpus/$n && echo 'ok 1 - corpus of $n replays cleanly'"
 done
 
-for s in tests/integration/*.sh; do
+for s in tests/integration/*.sh tests/migrate/*.sh; do
 	[ -f "$s" ] || continue
 	[ "$(basename "$s")" = lib.sh ] && continue
-	run_one "integration/$(basename "$s" .sh)" "$INTEG_TIMEOUT" bash "$s"
+	run_one "$(basename "$(dirname "$s")")/$(basename "$s" .sh)" "$INTEG_TIMEOUT" bash "$s"
 done
 
 echo

@@ -86,17 +86,23 @@ static const struct flag_cmd {
 	const char *on, *off, *off2;
 	const char *key;
 	const char *already_on, *already_off;
+	const char *help_on, *help_off;
 } flag_cmds[] = {
 	{ "stay", "nostay", "-stay", "stay", "automatic load-balancing already disabled.",
-		"automatic load-balancing already enabled." },
-	{ "lstay", "nolstay", "-lstay", "lstay", "Local processes already not allowed to leave "
-		"automatically.", "Local processes already allowed to leave automatically." },
+		"automatic load-balancing already enabled.", "no automatic migration away",
+		"automatic migration (default)" },
+	{ "lstay", "nolstay", "-lstay", "lstay",
+		"Local processes already not allowed to leave automatically.",
+		"Local processes already allowed to leave automatically.", "local processes stay",
+		"they may leave" },
 	{ "block", "noblock", "-block", "block", "Guest processes already blocked.",
-		"Guest processes already allowed to arrive." },
+		"Guest processes already allowed to arrive.", "refuse guest processes",
+		"accept them" },
 	{ "quiet", "noquiet", "-quiet", "quiet", "Load information already not supplied.",
-		"Load information already supplied." },
+		"Load information already supplied.", "stop supplying load information",
+		"supply it" },
 	{ "nomfs", "mfs", "-nomfs", "nomfs", "MFS access already disabled.",
-		"MFS access already enabled." },
+		"MFS access already enabled.", "disable MFS access", "enable it" },
 };
 
 static int cmd_flag(const struct flag_cmd *f, bool value)
@@ -549,6 +555,95 @@ static int cmd_ping(int argc, char **argv)
 	return code;
 }
 
+/* --- the command table -------------------------------------------------- */
+
+static int w_expel_bring(const char *c, int argc, char **argv)
+{
+	return argc ? usage_error("%s takes no argument", c) : cmd_expel_bring(c);
+}
+
+static int w_noargs(const char *c, int argc, char **argv)
+{
+	if (argc)
+		return usage_error("%s takes no argument", c);
+	if (!strcmp(c, "gettune"))
+		return cmd_gettune();
+	if (!strcmp(c, "getyard"))
+		return cmd_getyard();
+	return cmd_getdecay();
+}
+
+static int w_whois(const char *c, int argc, char **argv)
+{
+	return cmd_whois(argc, argv);
+}
+
+static int w_status(const char *c, int argc, char **argv)
+{
+	return cmd_status(argc, argv);
+}
+
+static int w_setyard(const char *c, int argc, char **argv)
+{
+	return cmd_setyard(argc, argv);
+}
+
+static int w_setspeed(const char *c, int argc, char **argv)
+{
+	return cmd_setspeed(argc, argv);
+}
+
+static int w_setdecay(const char *c, int argc, char **argv)
+{
+	return cmd_setdecay(argc, argv);
+}
+
+static int w_where(const char *c, int argc, char **argv)
+{
+	return cmd_where(argc, argv);
+}
+
+static int w_ping(const char *c, int argc, char **argv)
+{
+	return cmd_ping(argc, argv);
+}
+
+/* The flag commands (stay/nostay/...) are in flag_cmds above. */
+static const struct mosctl_cmd {
+	const char *name;
+	int (*fn)(const char *name, int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	{ "expel", w_expel_bring, "send all guest processes away (implies block)" },
+	{ "bring", w_expel_bring, "bring all own processes home (implies lstay)" },
+	{ "gettune", w_noargs, "show the tuning (overhead) parameters" },
+	{ "getyard", w_noargs, "show the yardstick in use" },
+	{ "getdecay", w_noargs, "show the decay parameters" },
+	{ "whois", w_whois, "resolve node ids, IP addresses and host names" },
+	{ "status", w_status, "the node's status and configuration (--json: everything)" },
+	{ "getload", cmd_get, "the openMosix load of a node" },
+	{ "getspeed", cmd_get, "the openMosix speed of a node" },
+	{ "isup", cmd_get, "is a node up (exit 0) or down (exit 1)" },
+	{ "getmem", cmd_get, "logical free memory of a node" },
+	{ "getfree", cmd_get, "physical free memory of a node" },
+	{ "getutil", cmd_get, "utilization of a node" },
+	{ "setyard", w_setyard, "measure this machine against a yardstick, set the speed" },
+	{ "setspeed", w_setspeed, "set this node's speed" },
+	{ "setdecay", w_setdecay, "set the decay interval and the slow and fast decay" },
+	{ "where", w_where, "the node a process runs on" },
+	{ "ping", w_ping, "authenticated round trip to a node's migration port" },
+};
+
+static void print_commands(FILE *fp)
+{
+	fprintf(fp, "\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(flag_cmds); i++)
+		fprintf(fp, "  %-9s %-9s %s / %s\n", flag_cmds[i].on, flag_cmds[i].off,
+			flag_cmds[i].help_on, flag_cmds[i].help_off);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(fp, "  %-19s %s\n", cmds[i].name, cmds[i].help);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -560,6 +655,7 @@ int main(int argc, char **argv)
 	cmd = argv[1];
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
+		print_commands(stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
@@ -578,30 +674,8 @@ int main(int argc, char **argv)
 			return cmd_flag(f, on);
 		}
 	}
-	if (!strcmp(cmd, "expel") || !strcmp(cmd, "bring"))
-		return argc ? usage_error("%s takes no argument", cmd) : cmd_expel_bring(cmd);
-	if (!strcmp(cmd, "gettune"))
-		return cmd_gettune();
-	if (!strcmp(cmd, "getyard"))
-		return cmd_getyard();
-	if (!strcmp(cmd, "getdecay"))
-		return cmd_getdecay();
-	if (!strcmp(cmd, "whois"))
-		return cmd_whois(argc, argv);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(argc, argv);
-	if (!strcmp(cmd, "getload") || !strcmp(cmd, "getspeed") || !strcmp(cmd, "isup") ||
-		!strcmp(cmd, "getmem") || !strcmp(cmd, "getfree") || !strcmp(cmd, "getutil"))
-		return cmd_get(cmd, argc, argv);
-	if (!strcmp(cmd, "setyard"))
-		return cmd_setyard(argc, argv);
-	if (!strcmp(cmd, "setspeed"))
-		return cmd_setspeed(argc, argv);
-	if (!strcmp(cmd, "setdecay"))
-		return cmd_setdecay(argc, argv);
-	if (!strcmp(cmd, "where"))
-		return cmd_where(argc, argv);
-	if (!strcmp(cmd, "ping"))
-		return cmd_ping(argc, argv);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmd, cmds[i].name))
+			return cmds[i].fn(cmd, argc, argv);
 	return usage_error("unknown command \"%s\"", cmd);
 }

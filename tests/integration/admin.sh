@@ -26,6 +26,18 @@ t_ok "setspeed 3000 on node 2" node 2 mosctl setspeed 3000
 speed_seen() { [ "$(node 1 mosctl getspeed 2)" = 3000 ] && [ "$(node 3 mosctl getspeed 2)" = 3000 ]; }
 t_ok "nodes 1 and 3 see node 2's new speed within 2 s" wait_until 2 speed_seen
 
+# calibration: this machine as the yardstick gives speed 10000 exactly;
+# a yardstick twice this machine's score gives about half
+t_like "$(node 2 mosctl setyard this)" 'speed 10000$' "setyard this makes node 2 the standard"
+t_is "$(node 2 mosctl getspeed)" 10000 "getspeed says 10000"
+yard=$(node 2 mosctl getyard)
+t_like "$yard" '^[0-9]+$' "getyard prints the yardstick"
+t_ok "setyard with twice the yardstick" node 2 mosctl setyard $((yard * 2))
+half_speed() { s=$(node 2 mosctl getspeed); [ "$s" -ge 3500 ] && [ "$s" -le 6500 ]; }
+t_ok "gives a speed near 5000" half_speed
+t_diag "speed with a doubled yardstick: $(node 2 mosctl getspeed)"
+t_nok "setyard with a processor type we do not know is refused" node 2 mosctl setyard pentium-iv
+
 # flags, recorded and shown, and kept across a restart
 for f in stay lstay block quiet nomfs; do
 	t_ok "mosctl $f" node 3 mosctl $f

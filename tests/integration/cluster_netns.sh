@@ -40,6 +40,21 @@ t_ok "node 3 rejoins within 5 s (every node sees 1-3 alive)" wait_until 5 all_se
 t_diag "rejoined after $(elapsed_since "$t0") s"
 t_is "$(omcluster status --dir "$D" | grep -c running)" 3 "omcluster status: 3 nodes running"
 
+# node 3 vanishes without a word (kill -9): dead within ~1 s, then removed
+# from the autodiscovered map once it has been silent for 5 s
+pid3=$(cat "$D/node3/omd.pid")
+kill -9 "$pid3"
+t0=$(t_now_us)
+t_ok "a vanished node 3 is marked down by nodes 1 and 2 within 1.5 s" \
+	wait_until 1.5 eval 'node_down 1 3 && node_down 2 3'
+gone_from_map() { ! node "$1" showmap | grep -q '10\.233\.0\.3'; }
+t_ok "and removed from their maps within 8 s" wait_until 8 eval 'gone_from_map 1 && gone_from_map 2'
+t_diag "removed after $(elapsed_since "$t0") s"
+t_like "$(node 1 showmap)" '0x0001 +10\.233\.0\.1 +2' "node 1's map now holds nodes 1-2"
+rm -f "$D/node3/omd.pid"
+t_ok "omcluster restart-node 3 (after kill -9)" omcluster restart-node 3 --dir "$D"
+t_ok "node 3 returns and rejoins within 5 s" wait_until 5 all_see_all 3
+
 # no default route and no -i: omd cannot pick an interface
 ns="omt$$nr"
 ip netns add "$ns" || t_bail "create namespace $ns"

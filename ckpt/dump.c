@@ -1,0 +1,455 @@
+/* dump: what can move, and the checkpoint of a seized, stopped process. */
+#include "ckpt/image.h"
+#include "ckpt/ptrace.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+#define CKPT_PF_KTHREAD 0x00200000
+
+struct ckpt_rseq_conf {
+	uint64_t rseq_abi_pointer;
+	uint32_t rseq_abi_size;
+	uint32_t signature;
+	uint32_t flags;
+	uint32_t pad;
+};
+
+static void why_add(struct ckpt_why *why, unsigned bit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void why_add(struct ckpt_why *why, unsigned bit, const char *fmt, ...)
+{
+	size_t l;
+	va_list ap;
+
+	if (!(why->mask & bit)) {
+		l = strlen(why->words);
+		snprintf(why->words + l, sizeof(why->words) - l, "%s%s", l ? " " : "",
+			 ckpt_why_word(bit));
+	}
+	why->mask |= bit;
+	l = strlen(why->detail);
+	if (l + 2 >= sizeof(why->detail))
+		return;
+	if (l)
+		why->detail[l++] = ';', why->detail[l++] = ' ', why->detail[l] = 0;
+	va_start(ap, fmt);
+	vsnprintf(why->detail + l, sizeof(why->detail) - l, fmt, ap);
+	va_end(ap);
+}
+
+/* a small /proc/PID/NAME file into buf; bytes or -errno (-ESRCH when gone) */
+static ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap)
+{
+	char path[64];
+	ssize_t n, got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((size_t)got < cap - 1 && (n = read(fd, buf + got, cap - 1 - (size_t)got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			got = -errno;
+			break;
+		}
+		got += n;
+	}
+	close(fd);
+	if (got >= 0)
+		buf[got] = 0;
+	return got;
+}
+
+/* "Key:\tvalue" of /proc/PID/status, as a number in base */
+static int status_field(const char *status, const char *key, int base, unsigned long long *out)
+{
+	const char *p = status;
+	size_t kl = strlen(key);
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':') {
+			*out = strtoull(p + kl + 1, NULL, base);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+/* fields of /proc/PID/stat, counted from 1, after the (comm) */
+static int stat_fields(pid_t pid, unsigned long long *f, int nf)
+{
+	char buf[2048], *p;
+	ssize_t n = proc_read(pid, "stat", buf, sizeof(buf));
+	int i;
+
+	if (n < 0)
+		return (int)n;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	p += 2;		/* field 3: state */
+	memset(f, 0, sizeof(*f) * (size_t)nf);
+	for (i = 3; i < nf && *p; i++) {
+		char *end;
+
+		if (i == 3)
+			f[i] = (unsigned char)*p, end = p + 1;
+		else
+			f[i] = strtoull(p, &end, 10);
+		p = end;
+		while (*p == ' ')
+			p++;
+	}
+	return i >= 52 ? 0 : -EINVAL;
+}
+
+static void check_maps(pid_t pid, struct ckpt_why *why)
+{
+	char path[64], line[4200];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return;
+	while (fgets(line, sizeof(line), fp)) {
+		struct ckpt_region r;
+		bool shared;
+		const char *n;
+
+		if (ckpt_parse_maps_line(line, &r, &shared))
+			continue;
+		n = r.name ? r.name : "";
+		if (!strncmp(n, "/dev/", 5) && strncmp(n, "/dev/zero", 9) && strncmp(n, "/dev/shm/", 9))
+			why_add(why, CKPT_WHY_MMAP_DEV, "device %s at %#" PRIx64, n, r.start);
+		else if (shared && (!strncmp(n, "/SYSV", 5) || !strncmp(n, "/dev/shm/", 9)))
+			why_add(why, CKPT_WHY_SHM, "shared memory %s at %#" PRIx64, n, r.start);
+		else if (shared && (r.prot & PROT_WRITE) && (r.flags & CKPT_RF_FILE) &&
+			 strncmp(n, "/dev/zero", 9) && strncmp(n, "/memfd:", 7))
+			why_add(why, CKPT_WHY_MONKEY, "writable shared file %s at %#" PRIx64, n,
+				r.start);
+		else if (shared && (r.prot & PROT_WRITE))
+			why_add(why, CKPT_WHY_SHM, "writable shared mapping %s at %#" PRIx64,
+				*n ? n : "(anonymous)", r.start);
+		else if (shared)
+			pr_debug("%d: read-only shared %s at %#" PRIx64 " will move as a private copy",
+				 pid, n, r.start);
+		free(r.name);
+	}
+	fclose(fp);
+}
+
+int ckpt_check(pid_t pid, struct ckpt_why *why)
+{
+	struct ckpt_why local;
+	char status[4096];
+	unsigned long long v, f[53];
+	ssize_t n;
+
+	if (!why)
+		why = &local;
+	memset(why, 0, sizeof(*why));
+	n = proc_read(pid, "status", status, sizeof(status));
+	if (n < 0 || stat_fields(pid, f, 53)) {
+		why_add(why, CKPT_WHY_GONE, "no process %d", pid);
+		pr_err("check %d: no such process", pid);
+		return -ESRCH;
+	}
+	if (pid == 1 || (f[9] & CKPT_PF_KTHREAD))
+		why_add(why, CKPT_WHY_SYSTEM, "%s", pid == 1 ? "init" : "kernel thread");
+	if (!status_field(status, "Threads", 10, &v) && v > 1)
+		why_add(why, CKPT_WHY_CLONE_VM, "%llu threads", v);
+	if (!status_field(status, "TracerPid", 10, &v) && v && v != (unsigned long long)getpid())
+		why_add(why, CKPT_WHY_PTRACED, "traced by %llu", v);
+	if (!status_field(status, "VmLck", 10, &v) && v)
+		why_add(why, CKPT_WHY_MEM_LOCK, "%llu kB locked", v);
+	if (f[41] == SCHED_FIFO || f[41] == SCHED_RR || f[41] == 6 /* SCHED_DEADLINE */)
+		why_add(why, CKPT_WHY_RT_SCHED, "policy %llu", f[41]);
+	if (!(f[9] & CKPT_PF_KTHREAD))
+		check_maps(pid, why);
+	if (why->mask) {
+		pr_info("process %d cannot move: %s (%s)", pid, why->words, why->detail);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* what only the process itself can tell: injected system calls */
+static int dump_injected(pid_t pid, struct ckpt_image *img)
+{
+	struct ptr_inject *ij = ptr_inject_new(pid);
+	long ret, scratch = 0;
+	uint64_t buf[8];
+	int err;
+
+	if (!ij)
+		return -ESRCH;
+	err = ptr_sys(ij, &ret, __NR_mmap, 0, 4096, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (err)
+		goto out;
+	if (ret < 0 && ret > -4096) {
+		err = (int)ret;
+		pr_err("mmap of a scratch page in %d: %s", pid, strerror((int)-ret));
+		goto out;
+	}
+	scratch = ret;
+	err = ptr_sys(ij, &ret, __NR_brk, 0);
+	if (err)
+		goto out;
+	img->mm.brk = (uint64_t)ret;
+	err = ptr_sys(ij, &ret, __NR_prctl, PR_GET_TID_ADDRESS, scratch);
+	if (err)
+		goto out;
+	if (ret == 0) {
+		err = ptr_read_mem(pid, (uint64_t)scratch, buf, 8);
+		if (err)
+			goto out;
+		img->clear_child_tid = buf[0];
+	}
+	for (int sig = 1; sig <= CKPT_NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		err = ptr_sys(ij, &ret, __NR_rt_sigaction, sig, 0, scratch, 8);
+		if (err)
+			goto out;
+		if (ret)
+			continue;	/* 32, 33: glibc's, refused? keep default */
+		err = ptr_read_mem(pid, (uint64_t)scratch, buf, 32);
+		if (err)
+			goto out;
+		img->sigact[sig - 1] = (struct ckpt_sigaction){ buf[0], buf[1], buf[2], buf[3] };
+	}
+	err = ptr_sys(ij, &ret, __NR_sigaltstack, 0, scratch);
+	if (err)
+		goto out;
+	if (ret == 0) {
+		stack_t ss;
+
+		err = ptr_read_mem(pid, (uint64_t)scratch, &ss, sizeof(ss));
+		if (err)
+			goto out;
+		img->altstack_sp = (uint64_t)(uintptr_t)ss.ss_sp;
+		img->altstack_size = ss.ss_size;
+		img->altstack_flags = (uint32_t)ss.ss_flags;
+	}
+	err = ptr_sys(ij, &ret, __NR_personality, 0xffffffffL);
+	if (err)
+		goto out;
+	img->personality = (uint32_t)ret;
+out:
+	if (scratch) {
+		int e2 = ptr_sys(ij, &ret, __NR_munmap, scratch, 4096);
+
+		if (!err && e2)
+			err = e2;
+	}
+	ptr_inject_free(ij, true);
+	return err;
+}
+
+static int dump_regions(pid_t pid, struct ckpt_image *img)
+{
+	char path[64], line[4200];
+	FILE *fp;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), fp)) {
+		struct ckpt_region r;
+		bool shared;
+		size_t len;
+
+		err = ckpt_parse_maps_line(line, &r, &shared);
+		if (err) {
+			pr_err("%d: unexpected maps line: %s", pid, line);
+			break;
+		}
+		if (r.start >= CKPT_TASK_SIZE) {	/* [vsyscall] */
+			free(r.name);
+			continue;
+		}
+		if (shared)
+			r.flags |= CKPT_RF_SHARED_RO;
+		len = r.end - r.start;
+		if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL)) {
+			r.data = ckpt_data_alloc(len, true);
+			if (!r.data) {
+				err = -ENOMEM;
+				pr_err("%d: no memory for %zu bytes of %s", pid, len,
+				       r.name ? r.name : "anonymous memory");
+			} else {
+				err = ptr_read_mem(pid, r.start, r.data, len);
+				r.flags |= CKPT_RF_DATA;
+			}
+		}
+		if (!err)
+			err = ckpt_image_add_region(img, &r);
+		free(r.name);
+		if (err) {
+			ckpt_data_free(r.data, len);
+			break;
+		}
+	}
+	fclose(fp);
+	return err;
+}
+
+int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+{
+	struct ckpt_rseq_conf rc = { 0 };
+	struct ckpt_image *img;
+	unsigned long long f[53], v;
+	char buf[CKPT_CMDLINE_MAX + 1];
+	size_t xlen = CKPT_XSTATE_MAX;
+	ssize_t n;
+	int err;
+
+	err = ckpt_check(pid, why);
+	if (err)
+		return err;
+	img = ckpt_image_new();
+	if (!img)
+		return -ENOMEM;
+	img->pid = (uint32_t)pid;
+	img->xstate = malloc(CKPT_XSTATE_MAX);
+	if (!img->xstate) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	err = ptr_getregs(pid, &img->regs);
+	if (!err)
+		err = ptr_get_xstate(pid, img->xstate, &xlen);
+	if (err)
+		goto out_free;
+	img->xstate_len = (uint32_t)xlen;
+
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, (void *)sizeof(rc), &rc) < 0) {
+		pr_warn("rseq configuration of %d: %s (assuming none)", pid, strerror(errno));
+		memset(&rc, 0, sizeof(rc));
+	}
+	img->rseq_ptr = rc.rseq_abi_pointer;
+	img->rseq_len = rc.rseq_abi_size;
+	img->rseq_sig = rc.signature;
+
+	{
+		size_t len = 0;
+		void *head = NULL;
+
+		if (syscall(SYS_get_robust_list, pid, &head, &len) < 0) {
+			err = -errno;
+			pr_err("robust list of %d: %s", pid, strerror(errno));
+			goto out_free;
+		}
+		img->robust_list = (uint64_t)(uintptr_t)head;
+		img->robust_len = len;
+	}
+	if (ptrace(PTRACE_GETSIGMASK, pid, (void *)sizeof(uint64_t), &img->sigmask) < 0) {
+		err = -errno;
+		pr_err("signal mask of %d: %s", pid, strerror(errno));
+		goto out_free;
+	}
+
+	err = dump_injected(pid, img);
+	if (err)
+		goto out_free;
+
+	err = stat_fields(pid, f, 53);
+	if (err) {
+		pr_err("stat of %d: %s", pid, strerror(-err));
+		goto out_free;
+	}
+	img->mm.start_code = f[26];
+	img->mm.end_code = f[27];
+	img->mm.start_stack = f[28];
+	img->mm.start_data = f[45];
+	img->mm.end_data = f[46];
+	img->mm.start_brk = f[47];
+	img->mm.arg_start = f[48];
+	img->mm.arg_end = f[49];
+	img->mm.env_start = f[50];
+	img->mm.env_end = f[51];
+
+	n = proc_read(pid, "status", buf, sizeof(buf));
+	if (n > 0) {
+		if (!status_field(buf, "SigPnd", 16, &v))
+			img->sigpending |= v;
+		if (!status_field(buf, "ShdPnd", 16, &v))
+			img->sigpending |= v;
+	}
+	n = proc_read(pid, "comm", buf, sizeof(buf));
+	if (n > 0) {
+		buf[strcspn(buf, "\n")] = 0;
+		buf[sizeof(img->comm) - 1] = 0;
+		memcpy(img->comm, buf, sizeof(img->comm));
+	}
+	n = proc_read(pid, "cmdline", buf, sizeof(buf));
+	if (n > 0) {
+		img->cmdline = malloc((size_t)n);
+		if (!img->cmdline) {
+			err = -ENOMEM;
+			goto out_free;
+		}
+		memcpy(img->cmdline, buf, (size_t)n);
+		img->cmdline_len = (uint32_t)n;
+	}
+	{
+		uint64_t aux[CKPT_AUXV_MAX];
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, aux, sizeof(aux));
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0 || n % 16) {
+			err = n < 0 ? -errno : -EINVAL;
+			pr_err("auxv of %d: %s", pid, n < 0 ? strerror(errno) : "odd size");
+			goto out_free;
+		}
+		img->auxv = malloc((size_t)n);
+		if (!img->auxv) {
+			err = -ENOMEM;
+			goto out_free;
+		}
+		memcpy(img->auxv, aux, (size_t)n);
+		img->auxv_words = (uint32_t)(n / 8);
+	}
+
+	err = dump_regions(pid, img);
+	if (err)
+		goto out_free;
+	*out = img;
+	return 0;
+out_free:
+	ckpt_image_free(img);
+	return err;
+}
