@@ -57,7 +57,9 @@ static void set_state(struct node *n, struct peer *p, enum member_state s, uint6
 
 	if (p->state == s)
 		return;
-	if (s == MEMBER_ALIVE)
+	if (s == MEMBER_ALIVE && p->state == MEMBER_SUSPECT)
+		pr_debug("node %u: suspicion cleared", p->id);
+	else if (s == MEMBER_ALIVE)
 		pr_info("openMosix #%u is at IP address %s (up)", p->id, ip_str(p->addr, ip));
 	else if (s == MEMBER_DEAD && p->state != MEMBER_UNKNOWN)
 		pr_info("openMosix #%u (%s) is down: no answer for %llu ms", p->id,

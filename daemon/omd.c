@@ -229,6 +229,32 @@ static void on_term(struct ev_loop *loop, int signo, void *arg)
 	ev_loop_stop(loop);
 }
 
+static int load_map(struct node *n);
+
+/* SIGHUP: read the map file again (map mode); autodiscovery has none */
+static void on_hup(struct ev_loop *loop, int signo, void *arg)
+{
+	struct node *n = arg;
+	char err[1024] = "";
+	struct om_map *m = NULL;
+
+	if (n->cfg.discover) {
+		pr_info("SIGHUP: autodiscovery has no map file to reload");
+		return;
+	}
+	if (map_load_file(n->map_source, map_resolve_dns, NULL, &m, err, sizeof(err))) {
+		pr_err("SIGHUP: keeping the current map: %s", *err ? err : n->map_source);
+		return;
+	}
+	char src[sizeof(n->map_source)];
+
+	snprintf(src, sizeof(src), "%s", n->map_source);
+	if (node_set_map(n, m, src))
+		pr_err("SIGHUP: keeping the current map");
+	else
+		pr_info("SIGHUP: map %s reloaded", src);
+}
+
 static int load_map(struct node *n)
 {
 	char path[PATH_MAX], err[1024] = "";
@@ -240,7 +266,7 @@ static int load_map(struct node *n)
 	if (n->cfg.map_path) {
 		snprintf(path, sizeof(path), "%s", n->cfg.map_path);
 	} else if (map_find_default(path, sizeof(path))) {
-		return -ENOENT; /* the caller falls back to autodiscovery */
+		return 1; /* no map file at all: the caller falls back to autodiscovery */
 	}
 	ret = map_load_file(path, map_resolve_dns, NULL, &m, err, sizeof(err));
 	if (ret) {
@@ -248,7 +274,7 @@ static int load_map(struct node *n)
 			fprintf(stderr, "omd: %s\n", err);
 		else
 			fprintf(stderr, "omd: %s: %s\n", path, strerror(-ret));
-		return ret == -ENOENT ? -EINVAL : ret; /* only a missing default falls back */
+		return ret;
 	}
 	if (n->cfg.addr) {
 		addrs[0] = n->cfg.addr;
@@ -260,7 +286,7 @@ static int load_map(struct node *n)
 	if (ret) {
 		fprintf(stderr, "omd: %s: %s\n", path, err);
 		map_free(m);
-		return ret;
+		return -EADDRNOTAVAIL;
 	}
 	if (map_addr_of(m, n->self_id, &n->self_addr) || (n->cfg.addr && n->cfg.addr != n->self_addr)) {
 		/* our address may be an ALIAS of our node */
@@ -489,8 +515,8 @@ int main(int argc, char **argv)
 	n->gossip = NULL;
 	if (!n->peers)
 		return 1;
-	err = n->cfg.discover ? -ENOENT : load_map(n);
-	if (err == -ENOENT) {
+	err = n->cfg.discover ? 1 : load_map(n);
+	if (err == 1) {
 		if (!n->cfg.discover)
 			fprintf(stderr, "omd: no map file (/etc/openmosix.map, /etc/mosix.map, "
 					"/etc/hpc.map): falling back to autodiscovery\n");
@@ -540,7 +566,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "omd: cannot open the node's sockets (see the log)\n");
 		return 1;
 	}
-	if (ev_signal_add(n->loop, SIGTERM, on_term, n) || ev_signal_add(n->loop, SIGINT, on_term, n))
+	if (ev_signal_add(n->loop, SIGTERM, on_term, n) || ev_signal_add(n->loop, SIGINT, on_term, n) ||
+		ev_signal_add(n->loop, SIGHUP, on_hup, n))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	n->gossip_timer = ev_timer_new(n->loop, on_gossip, n);

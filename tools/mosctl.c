@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *prog = "mosctl";
 
@@ -348,7 +349,7 @@ static int cmd_get(const char *what, int argc, char **argv)
 		if (!n) {
 			fprintf(stderr, "%s: Node #%s is not configured\n", prog, argv[0]);
 			json_decref(st);
-			return !strcmp(what, "isup") ? EXIT_NO : EXIT_NO;
+			return EXIT_NO;
 		}
 	}
 	const char *state = jbool(n, "self") ? (jbool(json_object_get(st, "self"), "up") ? "alive"
@@ -468,6 +469,8 @@ static int cmd_setyard(int argc, char **argv)
 	double score, yard, v;
 	json_t *st;
 
+	bool this = false;
+
 	if (argc > 1)
 		return usage_error("setyard takes at most one argument");
 	st = client_status(prog, &code);
@@ -475,13 +478,9 @@ static int cmd_setyard(int argc, char **argv)
 		return code;
 	yard = jnum(json_object_get(json_object_get(st, "self"), "admin"), "yard");
 	json_decref(st);
-	if (load_yard_measure(300, &score)) {
-		fprintf(stderr, "%s: the yardstick measurement failed\n", prog);
-		return EXIT_FAIL;
-	}
 	if (argc == 1) {
 		if (!strcmp(argv[0], "this"))
-			yard = score;
+			this = true;
 		else if (!parse_double(argv[0], 1, 1e12, &v))
 			yard = v;
 		else if (!strcasecmp(argv[0], "standard") || !strcasecmp(argv[0], "default"))
@@ -490,6 +489,17 @@ static int cmd_setyard(int argc, char **argv)
 			return usage_error("unknown processor type \"%s\" (use a number, \"this\" or "
 					   "\"standard\")", argv[0]);
 	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: permission denied: only root may change the node's "
+				"configuration\n", prog);
+		return EXIT_NO;
+	}
+	if (load_yard_measure(300, &score)) {
+		fprintf(stderr, "%s: the yardstick measurement failed\n", prog);
+		return EXIT_FAIL;
+	}
+	if (this)
+		yard = score;
 	long speed = (long)(OM_STD_SPEED * score / yard + 0.5);
 
 	if (speed < 1)

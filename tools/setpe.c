@@ -1,5 +1,5 @@
 /* setpe: load the cluster map into the running daemon, read it back, or
- * take the node out of the cluster (see setpe(1)). */
+ * take the node out of the cluster (see setpe(8)). */
 #include "lib/util.h"
 #include "map/map.h"
 #include "tools/common/client.h"
@@ -29,7 +29,7 @@ static void usage(FILE *fp)
 		"  -r       write the current map to -f FILE, or standard output\n"
 		"  -off     take this node out of the cluster (setpe -w brings it back)\n"
 		"Exit status: 0 ok, 1 refused or invalid map, 2 usage, 3 daemon not running.\n"
-		"See setpe(1), openmosix.map(5).\n");
+		"See setpe(8), openmosix.map(5).\n");
 }
 
 static char *slurp(FILE *fp, size_t *len)
@@ -143,13 +143,14 @@ static int do_write(const char *file, bool check_only, long want_id)
 		map_free(m);
 		return EXIT_NO;
 	}
-	json_decref(st);
 	if (want_id > 0 && id != want_id) {
 		fprintf(stderr, "%s: my address %s is node %u in the map, not %ld (-p)\n", prog, addr,
 			id, want_id);
+		json_decref(st);
 		map_free(m);
 		return EXIT_NO;
 	}
+	json_decref(st);
 	if (check_only) {
 		printf("%s: %zu nodes, consistent; this node is #%u\n", name, map_node_count(m), id);
 		map_free(m);

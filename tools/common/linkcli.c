@@ -43,11 +43,21 @@ int linkcli_ping(const char *prog, const char *addr, uint16_t port, uint16_t sel
 	int fd = -1, n, err, code = EXIT_NO;
 	uint64_t t0, cookie;
 
+	char text[256];
+	ssize_t tl;
+
 	err = auth_init();
-	if (!err)
-		err = auth_key_load_or_create(keyfile, key);
-	if (err) {
-		fprintf(stderr, "%s: cluster key %s: %s\n", prog, keyfile, strerror(-err));
+	if (err)
+		return EXIT_FAIL;
+	/* read only: a tool never creates a key */
+	tl = read_file(keyfile, text, sizeof(text));
+	if (tl < 0) {
+		fprintf(stderr, "%s: cannot read the cluster key %s: %s\n", prog, keyfile,
+			strerror((int)-tl));
+		return EXIT_FAIL;
+	}
+	if (auth_key_parse(text, (size_t)tl, key)) {
+		fprintf(stderr, "%s: %s is not a cluster key (64 hex digits)\n", prog, keyfile);
 		return EXIT_FAIL;
 	}
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
