@@ -12,6 +12,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 #include "map/map.h"
+#include "daemon/procs.h"
+#include "gossip/gossip.h"
+#include "ckpt/image.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -31,7 +34,9 @@
 struct ctl_client {
 	int fd;
 	uid_t uid;
+	gid_t gid;
 	pid_t pid;
+	bool pending; /* waiting for a migration's outcome */
 	char *in;
 	size_t in_len, in_cap;
 	char *out;
@@ -41,23 +46,30 @@ struct ctl_client {
 
 static unsigned nclients;
 
-typedef json_t *(*ctl_fn)(struct node *n, json_t *req, int *err, char *msg, size_t msgcap);
+typedef json_t *(*ctl_fn)(struct ctl_client *c, json_t *req, int *err, char *msg, size_t msgcap);
+
+/* a reply that comes later (ctl_reply_later) */
+static json_t ctl_pending_marker;
+#define CTL_PENDING (&ctl_pending_marker)
+static void ctl_send_reply(struct ctl_client *c, json_t *resp);
 
 static json_t *reply_ok(void)
 {
 	return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *do_status(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_status(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	json_t *s = query_status(n);
 
 	json_object_set_new(s, "ok", json_true());
 	return s;
 }
 
-static json_t *do_map(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_map(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	char *buf = malloc(1 << 20);
 	int len;
 	json_t *r;
@@ -86,8 +98,9 @@ static json_t *do_map(struct node *n, json_t *req, int *err, char *msg, size_t c
 	return r;
 }
 
-static json_t *do_set(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_set(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	const char *key = json_string_value(json_object_get(req, "key"));
 	json_t *v = json_object_get(req, "value");
 	struct admin_state *a = &n->admin;
@@ -119,8 +132,9 @@ static json_t *do_set(struct node *n, json_t *req, int *err, char *msg, size_t c
 	return *err ? NULL : reply_ok();
 }
 
-static json_t *do_expel_bring(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_expel_bring(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 
 	/* expel implies block, bring implies lstay (mosctl(1)). No process
@@ -135,8 +149,9 @@ static json_t *do_expel_bring(struct node *n, json_t *req, int *err, char *msg, 
 	return *err ? NULL : json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
 }
 
-static json_t *do_setspeed(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_setspeed(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	json_t *v = json_object_get(req, "value");
 
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
@@ -151,8 +166,9 @@ static json_t *do_setspeed(struct node *n, json_t *req, int *err, char *msg, siz
 	return *err ? NULL : reply_ok();
 }
 
-static json_t *do_setdecay(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_setdecay(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	json_t *i = json_object_get(req, "interval"), *s = json_object_get(req, "slow"),
 	       *f = json_object_get(req, "fast");
 
@@ -176,8 +192,9 @@ static json_t *do_setdecay(struct node *n, json_t *req, int *err, char *msg, siz
 	return *err ? NULL : reply_ok();
 }
 
-static json_t *do_setyard(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_setyard(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	json_t *yard = json_object_get(req, "yard"), *speed = json_object_get(req, "speed");
 
 	if (!json_is_number(yard) || json_number_value(yard) <= 0 || !json_is_integer(speed) ||
@@ -193,8 +210,9 @@ static json_t *do_setyard(struct node *n, json_t *req, int *err, char *msg, size
 	return *err ? NULL : reply_ok();
 }
 
-static json_t *do_setmap(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_setmap(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	const char *text = json_string_value(json_object_get(req, "text"));
 	const char *src = json_string_value(json_object_get(req, "source"));
 	struct om_map *m = NULL;
@@ -217,14 +235,215 @@ static json_t *do_setmap(struct node *n, json_t *req, int *err, char *msg, size_
 	return reply_ok();
 }
 
-static json_t *do_off(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *do_off(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
+	struct node *n = c->n;
 	node_go_off(n);
 	return reply_ok();
 }
 
-static json_t *do_where(struct node *n, json_t *req, int *err, char *msg, size_t cap)
+static json_t *proc_json(struct node *n, pid_t pid)
 {
+	struct om_proc *p = procs_find(pid);
+	struct ckpt_why why = { 0 };
+	json_t *o;
+
+	o = json_pack("{s:b,s:i,s:i,s:b,s:i,s:i,s:b}", "ok", 1, "pid", (json_int_t)pid, "where",
+		(json_int_t)(p ? p->where : n->self_id), "under_care", p != NULL, "home",
+		(json_int_t)n->self_id, "nmigs", (json_int_t)(p ? p->nmigs : 0), "lock",
+		p ? p->opts.lock : 0);
+	if (p) {
+		json_object_set_new(o, "uid", json_integer(p->uid));
+		if (p->where != n->self_id)
+			json_object_set_new(o, "remote_pid", json_integer(p->remote_pid));
+		json_object_set_new(o, "decay", json_string(p->opts.decay));
+	}
+	if (!p || p->where == n->self_id) {
+		if (ckpt_check(pid, &why) == -EBUSY)
+			json_object_set_new(o, "cantmove", json_string(why.words));
+		else
+			json_object_set_new(o, "cantmove", json_string(""));
+	}
+	return o;
+}
+
+static json_t *do_procs(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
+{
+	struct node *n = c->n;
+	json_t *a = json_array();
+	struct om_proc *p;
+
+	for (size_t i = 0; (p = procs_at(i)); i++) {
+		if (kill(p->pid, 0) < 0 && errno == ESRCH && !p->deputy)
+			continue;
+		json_t *o = proc_json(n, p->pid);
+
+		json_object_del(o, "ok");
+		json_array_append_new(a, o);
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "procs", a);
+}
+
+static json_t *do_adopt(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
+{
+	json_t *v = json_object_get(req, "pid");
+	struct om_proc_opts o = { 0 };
+	const char *decay = json_string_value(json_object_get(req, "decay"));
+	pid_t pid;
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "adopt needs a process id");
+		return NULL;
+	}
+	pid = (pid_t)json_integer_value(v);
+	/* a process puts itself under care (mosrun); root may name any */
+	if (pid != c->pid && c->uid != 0) {
+		*err = -EPERM;
+		snprintf(msg, cap, "a process may only put itself under the cluster's care");
+		return NULL;
+	}
+	o.lock = json_is_true(json_object_get(req, "lock"));
+	if (decay)
+		snprintf(o.decay, sizeof(o.decay), "%s", decay);
+	*err = procs_adopt(c->n, pid, c->uid, c->gid, &o);
+	if (*err) {
+		snprintf(msg, cap, "too many processes under care");
+		return NULL;
+	}
+	return reply_ok();
+}
+
+static void migrate_done(void *arg, int err, const char *why)
+{
+	struct ctl_client *c = arg;
+	json_t *r;
+
+	c->pending = false;
+	if (err)
+		r = json_pack("{s:b,s:i,s:s}", "ok", 0, "errno", (json_int_t)err, "error",
+			why && *why ? why : strerror(-err));
+	else
+		r = reply_ok();
+	ctl_send_reply(c, r);
+}
+
+/* pick the best node for a process now: the least loaded alive node that
+ * takes guests, if it is less loaded than we are */
+static int balance_target(struct node *n, uint16_t *out)
+{
+	uint64_t now = now_ms(), age;
+	struct om_load_info me;
+	double best;
+
+	selfload_fill(n, &me);
+	best = me.load;
+	*out = n->self_id;
+	for (unsigned id = 1; id <= OM_MAX_NODE_ID; id++) {
+		const struct peer *p = &n->peers[id];
+		const struct om_load_info *in;
+
+		if (!p->used || p->state != MEMBER_ALIVE)
+			continue;
+		in = gossip_get(n->gossip, (uint16_t)id, now, &age);
+		if (!in || (in->status & (NODE_BLOCK | NODE_QUIET)))
+			continue;
+		/* one more process there must still beat staying */
+		double after = in->load + 100.0 * OM_STD_SPEED /
+			((double)MAX(in->speed, 1u) * MAX(in->capacity, 1u) / 100.0);
+
+		if (after < best) {
+			best = after;
+			*out = (uint16_t)id;
+		}
+	}
+	return 0;
+}
+
+static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
+{
+	struct node *n = c->n;
+	json_t *v = json_object_get(req, "pid"), *t = json_object_get(req, "target");
+	struct om_proc *p;
+	uint16_t target;
+	uint32_t addr;
+	pid_t pid;
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "migrate needs a process id");
+		return NULL;
+	}
+	pid = (pid_t)json_integer_value(v);
+	p = procs_find(pid);
+	if (kill(pid, 0) < 0 && errno == ESRCH && !(p && p->where != n->self_id)) {
+		*err = -ESRCH;
+		snprintf(msg, cap, "no such process: %d", (int)pid);
+		return NULL;
+	}
+	if (!p) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "process %d is not under the cluster's care (start it with mosrun)",
+			(int)pid);
+		return NULL;
+	}
+	if (c->uid != 0 && c->uid != p->uid) {
+		*err = -EPERM;
+		snprintf(msg, cap, "process %d is not yours", (int)pid);
+		return NULL;
+	}
+	if (json_is_string(t) && !strcmp(json_string_value(t), "home")) {
+		target = n->self_id;
+	} else if (json_is_string(t) && !strcmp(json_string_value(t), "balance")) {
+		balance_target(n, &target);
+	} else if (json_is_integer(t) && json_integer_value(t) >= 1 &&
+		json_integer_value(t) <= OM_MAX_NODE_ID) {
+		target = (uint16_t)json_integer_value(t);
+	} else {
+		*err = -EINVAL;
+		snprintf(msg, cap, "the target is a node id, \"home\" or \"balance\"");
+		return NULL;
+	}
+	if (target == p->where)
+		return json_pack("{s:b,s:i,s:b}", "ok", 1, "where", (json_int_t)target, "moved", 0);
+	if (p->where != n->self_id) {
+		*err = -EOPNOTSUPP;
+		snprintf(msg, cap, "process %d runs at node %u: moving it on from there (or back "
+			"home) is not supported yet", (int)pid, p->where);
+		return NULL;
+	}
+	if (map_addr_of(n->map, target, &addr)) {
+		*err = -ENOENT;
+		snprintf(msg, cap, "node %u is not in the cluster's map", target);
+		return NULL;
+	}
+	const struct peer *peer = members_get(n, target);
+	uint64_t age;
+	const struct om_load_info *in = gossip_get(n->gossip, target, now_ms(), &age);
+
+	if (!peer || peer->state != MEMBER_ALIVE) {
+		*err = -EHOSTDOWN;
+		snprintf(msg, cap, "node %u is down", target);
+		return NULL;
+	}
+	if (in && (in->status & NODE_BLOCK)) {
+		*err = -EPERM;
+		snprintf(msg, cap, "node %u blocks guest processes", target);
+		return NULL;
+	}
+	*err = procs_migrate(n, p, target, addr, migrate_done, c);
+	if (*err) {
+		snprintf(msg, cap, "%s", *err == -EALREADY ? "a migration of this process is under way" :
+			"cannot start the migration");
+		return NULL;
+	}
+	c->pending = true;
+	return CTL_PENDING;
+}
+
+static json_t *do_where(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
+{
+	struct node *n = c->n;
 	json_t *v = json_object_get(req, "pid");
 	pid_t pid;
 
@@ -240,9 +459,7 @@ static json_t *do_where(struct node *n, json_t *req, int *err, char *msg, size_t
 		snprintf(msg, cap, "no such process: %d", (int)pid);
 		return NULL;
 	}
-	/* No process migrates yet: every process of this node runs here. */
-	return json_pack("{s:b,s:i,s:i,s:b}", "ok", 1, "pid", (json_int_t)pid, "where",
-		(json_int_t)n->self_id, "migrated", 0);
+	return proc_json(n, pid);
 }
 
 static const struct ctl_cmd {
@@ -253,6 +470,9 @@ static const struct ctl_cmd {
 	{ "status", false, do_status },
 	{ "map", false, do_map },
 	{ "where", false, do_where },
+	{ "procs", false, do_procs },
+	{ "adopt", false, do_adopt },
+	{ "migrate", false, do_migrate },
 	{ "set", true, do_set },
 	{ "expel", true, do_expel_bring },
 	{ "bring", true, do_expel_bring },
@@ -265,6 +485,8 @@ static const struct ctl_cmd {
 
 static void client_free(struct ctl_client *c)
 {
+	if (c->pending)
+		procs_cancel_waiters(c);
 	ev_fd_del(c->n->loop, c->fd);
 	close(c->fd);
 	free(c->in);
@@ -299,7 +521,7 @@ static json_t *execute(struct ctl_client *c, const char *line)
 				"node's configuration");
 			goto out;
 		}
-		resp = cmds[i].fn(n, req, &err, msg, sizeof(msg));
+		resp = cmds[i].fn(c, req, &err, msg, sizeof(msg));
 		goto out;
 	}
 	err = -EINVAL;
@@ -315,9 +537,37 @@ out:
 	return resp;
 }
 
+static void client_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg);
+
+static void ctl_send_reply(struct ctl_client *c, json_t *resp)
+{
+	char *text = json_dumps(resp, JSON_COMPACT);
+
+	json_decref(resp);
+	c->pending = false;
+	if (!text) {
+		client_free(c);
+		return;
+	}
+	c->out_len = strlen(text) + 1;
+	c->out = text;
+	c->out[c->out_len - 1] = '\n';
+	if (ev_fd_mod(c->n->loop, c->fd, EPOLLOUT)) {
+		client_free(c);
+		return;
+	}
+	client_ready(c->n->loop, c->fd, EPOLLOUT, c);
+}
+
 static void client_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct ctl_client *c = arg;
+
+	if (c->pending) {
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			client_free(c); /* the client gave up waiting */
+		return;
+	}
 
 	if (c->out) { /* writing the reply */
 		while (c->out_off < c->out_len) {
@@ -368,21 +618,14 @@ static void client_ready(struct ev_loop *loop, int fd, uint32_t events, void *ar
 			continue;
 		*nl = '\0';
 		json_t *resp = execute(c, c->in);
-		char *text = json_dumps(resp, JSON_COMPACT);
 
-		json_decref(resp);
-		if (!text) {
-			client_free(c);
+		if (resp == CTL_PENDING) {
+			/* stop reading; the reply comes with the outcome */
+			if (ev_fd_mod(loop, fd, EPOLLRDHUP))
+				client_free(c);
 			return;
 		}
-		c->out_len = strlen(text) + 1;
-		c->out = text;
-		c->out[c->out_len - 1] = '\n';
-		if (ev_fd_mod(loop, fd, EPOLLOUT)) {
-			client_free(c);
-			return;
-		}
-		client_ready(loop, fd, EPOLLOUT, c);
+		ctl_send_reply(c, resp);
 		return;
 	}
 }
@@ -411,6 +654,7 @@ static void ctl_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg
 		}
 		c->fd = fd;
 		c->uid = cred.uid;
+		c->gid = cred.gid;
 		c->pid = cred.pid;
 		c->n = n;
 		if (ev_fd_add(loop, fd, EPOLLIN, client_ready, c)) {

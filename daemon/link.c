@@ -9,6 +9,12 @@
 #include "proto/link.h"
 #include "proto/stream.h"
 #include "proto/wire.h"
+#include "proto/migp.h"
+#include "mig/chan.h"
+#include "mig/mig.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,6 +73,57 @@ static int conn_send(struct link_conn *c, const uint8_t *buf, size_t len)
 	ssize_t w = send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 	return w == (ssize_t)len ? 0 : -EIO;
+}
+
+#define LINK_HANDED_OFF 1
+
+/* A process arrives: its connection goes to a remote child (mig/remote.c)
+ * with whatever input follows the MIG_BEGIN frame. */
+static int start_remote(struct link_conn *c, const uint8_t *body, size_t len,
+	const uint8_t *left, size_t left_len)
+{
+	struct node *n = c->n;
+	struct migp_begin b;
+	struct migp_ack nack = { 0 };
+	uint8_t out[STREAM_FRAME_OVERHEAD + MIGP_ACK_SIZE];
+	pid_t child;
+	int k;
+
+	if (migp_begin_decode(body, len, &b) < 0)
+		return -EBADMSG;
+	if (n->admin.block || n->off) {
+		nack.err = -EPERM;
+		snprintf(nack.why, sizeof(nack.why), "node %u %s", n->self_id,
+			n->off ? "is not in the cluster" : "blocks guest processes");
+		uint8_t ab[MIGP_ACK_SIZE];
+
+		k = migp_ack_encode(ab, sizeof(ab), &nack);
+		k = k < 0 ? k : stream_frame_seal(&c->auth, out, sizeof(out), LINK_MIG_ACK, ab, (size_t)k);
+		if (k > 0)
+			conn_send(c, out, (size_t)k);
+		pr_info("refused a process from node %u: %s", b.home_id, nack.why);
+		return -EPERM;
+	}
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (child == 0) {
+		struct mig_remote_args ra = { .self_id = n->self_id, .cgroup = n->cfg.cgroup };
+		struct mig_chan ch;
+		sigset_t none;
+
+		node_close_fds_in_child(n, c->fd);
+		/* the node's daemon dying is the node dying: its guests go too */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		if (mig_chan_adopt(&ch, c->fd, &c->auth, left, left_len))
+			_exit(1);
+		_exit(mig_remote_main(&ra, &ch, &b));
+	}
+	pr_debug("process %u of node %u arrives: remote child %d", b.pid, b.home_id, (int)child);
+	return LINK_HANDED_OFF;
 }
 
 static int handle_frame(struct link_conn *c, uint16_t type, const uint8_t *body, size_t len)
@@ -132,6 +189,8 @@ static int process(struct link_conn *c)
 			if (n < 0)
 				goto fail;
 			off += (size_t)n;
+			if (type == LINK_MIG_BEGIN)
+				return start_remote(c, body, blen, c->in + off, c->in_len - off);
 			if (handle_frame(c, type, body, blen))
 				return -EIO;
 			ev_timer_start(c->timer, LINK_IDLE_MS);
@@ -181,6 +240,7 @@ static void conn_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		c->in_len += (size_t)r;
 		if (process(c)) {
+			/* an error, or handed off to a child: either way we are done */
 			conn_free(c);
 			return;
 		}

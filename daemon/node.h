@@ -140,6 +140,10 @@ void ctl_close(struct node *n);
 int link_open(struct node *n) __attribute__((warn_unused_result));
 void link_close(struct node *n);
 
+/* omd.c: in a forked child (deputy, remote): close the daemon's sockets
+ * except keep_fd */
+void node_close_fds_in_child(struct node *n, int keep_fd);
+
 /* omd.c: apply a new map (setpe -w), leave (setpe -off) */
 int node_set_map(struct node *n, struct om_map *map, const char *source) __attribute__((warn_unused_result));
 void node_go_off(struct node *n);

@@ -11,6 +11,7 @@
 #include "lib/util.h"
 #include "map/map.h"
 #include "load/probe.h"
+#include "daemon/procs.h"
 #include "proto/msg.h"
 
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define DEFAULT_KEY "/etc/openmosix/cluster.key"
@@ -176,6 +178,25 @@ int node_set_map(struct node *n, struct om_map *map, const char *source)
 	pr_info("openMosix configuration changed: This is openMosix #%u (of %zu configured)",
 		n->self_id, map_node_count(n->map));
 	return 0;
+}
+
+void node_close_fds_in_child(struct node *n, int keep_fd)
+{
+	int fds[] = { n->info_fd, n->disc_fd, n->ctl_fd, n->link_fd };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0 && fds[i] != keep_fd)
+			close(fds[i]);
+}
+
+static void on_child(struct ev_loop *loop, int signo, void *arg)
+{
+	struct node *n = arg;
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		procs_child_exited(n, pid, st);
 }
 
 void node_go_off(struct node *n)
@@ -567,7 +588,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (ev_signal_add(n->loop, SIGTERM, on_term, n) || ev_signal_add(n->loop, SIGINT, on_term, n) ||
-		ev_signal_add(n->loop, SIGHUP, on_hup, n))
+		ev_signal_add(n->loop, SIGHUP, on_hup, n) || ev_signal_add(n->loop, SIGCHLD, on_child, n))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	n->gossip_timer = ev_timer_new(n->loop, on_gossip, n);

@@ -9,6 +9,15 @@
 enum link_frame_type {
 	LINK_PING = 1, /* body: u64 cookie */
 	LINK_PONG = 2, /* body: u64 cookie (echoed), u16 node id */
+	/* process migration (proto/migp.h) */
+	LINK_MIG_BEGIN = 10, /* home -> target: who moves, image size */
+	LINK_MIG_IMAGE = 11, /* home -> target: a chunk of the image (ckpt/imgwire.h) */
+	LINK_MIG_ACK = 12,   /* target -> home: committed (remote pid) or refused (why) */
+	LINK_SYSCALL = 20,   /* remote -> home: a forwarded system call (rsys/) */
+	LINK_SYSRET = 21,    /* home -> remote: its result */
+	LINK_SIGNAL = 22,    /* home -> remote: a signal sent to the home pid */
+	LINK_EXIT = 23,      /* remote -> home: the process exited or was killed */
+	LINK_KILL = 24,      /* home -> remote: the home process is gone: kill it */
 };
 
 #define LINK_PING_SIZE 8

@@ -515,17 +515,30 @@ static int cmd_setyard(int argc, char **argv)
 
 static int cmd_where(int argc, char **argv)
 {
-	long pid;
+	long pid = 0;
 	int code;
+	bool json = false;
 	json_t *r;
 
-	if (argc != 1 || parse_long(argv[0], 1, INT32_MAX, &pid))
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (pid || parse_long(argv[i], 1, INT32_MAX, &pid))
+			return usage_error("usage: where PID [--json]");
+	}
+	if (!pid)
 		return usage_error("where needs a process id");
 	r = client_request(prog, json_pack("{s:s,s:I}", "cmd", "where", "pid", (json_int_t)pid),
 		&code);
 	if (!r)
 		return code;
-	printf("%ld\n", jint(r, "where"));
+	json_object_del(r, "ok");
+	if (json) {
+		json_dumpf(r, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		printf("%ld\n", jint(r, "where"));
+	}
 	json_decref(r);
 	return EXIT_YES;
 }

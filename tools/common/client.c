@@ -10,7 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CLIENT_TIMEOUT_MS 10000
+int client_timeout_ms = 10000;
 #define CLIENT_MAX_REPLY (16 << 20)
 
 static int write_all(int fd, const char *p, size_t len)
@@ -61,7 +61,7 @@ int client_call(json_t *req, json_t **resp)
 		goto out;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int pr = poll(&pfd, 1, CLIENT_TIMEOUT_MS);
+		int pr = poll(&pfd, 1, client_timeout_ms);
 
 		if (pr == 0) {
 			err = -ETIMEDOUT;
@@ -136,10 +136,9 @@ json_t *client_request(const char *prog, json_t *req, int *exit_code)
 	}
 	if (!json_is_true(json_object_get(resp, "ok"))) {
 		const char *msg = json_string_value(json_object_get(resp, "error"));
-		json_int_t e = json_integer_value(json_object_get(resp, "errno"));
 
 		fprintf(stderr, "%s: %s\n", prog, msg ? msg : "request refused");
-		*exit_code = (e == -EPERM || e == -ESRCH || e == -ENOENT) ? EXIT_NO : EXIT_FAIL;
+		*exit_code = EXIT_NO; /* the daemon answered: a refusal, reason printed */
 		json_decref(resp);
 		return NULL;
 	}

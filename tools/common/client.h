@@ -16,6 +16,9 @@ enum {
 	EXIT_FAIL = 4,      /* anything else */
 };
 
+/* How long a call waits for its reply (default 10 s). */
+extern int client_timeout_ms;
+
 /* Send req (not consumed) to the daemon of $OPENMOSIX_DIR; *resp gets the
  * reply object. Returns 0, or -errno (-ENOENT/-ECONNREFUSED: no daemon). */
 int client_call(json_t *req, json_t **resp) __attribute__((warn_unused_result));

@@ -1,0 +1,229 @@
+/* procs: the processes under the cluster's care on this node (started with
+ * mosrun), where each runs, and the migrations in flight.
+ *
+ * A migration is a deputy child (mig/deputy.c) that reports over a pipe:
+ *   "ok ID RPID"     committed: the process now runs at node ID
+ *   "fail ERRNO WHY" refused or failed before the commit: still at home
+ *   "exit K CODE"    the process ended (K 0: exit code, 1: signal)
+ *   "lost"           its remote part was lost: killed at home
+ * The ctl client that asked for the migration waits for the first line.
+ */
+#include "daemon/node.h"
+#include "daemon/procs.h"
+#include "lib/ev.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "map/map.h"
+#include "mig/mig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_PROCS 4096
+
+static struct om_proc procs[MAX_PROCS];
+
+struct om_proc *procs_find(pid_t pid)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		if (procs[i].pid == pid)
+			return &procs[i];
+	return NULL;
+}
+
+size_t procs_count(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		n += procs[i].pid != 0;
+	return n;
+}
+
+struct om_proc *procs_at(size_t idx)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		if (procs[i].pid && idx-- == 0)
+			return &procs[i];
+	return NULL;
+}
+
+/* forget entries whose process is gone and that no deputy serves */
+static void sweep(void)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		if (procs[i].pid && !procs[i].deputy && kill(procs[i].pid, 0) < 0 && errno == ESRCH)
+			memset(&procs[i], 0, sizeof(procs[i]));
+}
+
+int procs_adopt(struct node *n, pid_t pid, uid_t uid, gid_t gid, const struct om_proc_opts *o)
+{
+	struct om_proc *p = procs_find(pid);
+
+	sweep();
+	if (!p)
+		p = procs_find(0);
+	if (!p)
+		return -ENOSPC;
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->uid = uid;
+	p->gid = gid;
+	p->report_fd = -1;
+	p->where = n->self_id;
+	if (o)
+		p->opts = *o;
+	pr_debug("process %d (uid %u) under care", pid, uid);
+	return 0;
+}
+
+static void finish_request(struct om_proc *p, int err, const char *msg)
+{
+	if (p->done)
+		p->done(p->done_arg, err, msg);
+	p->done = NULL;
+	p->done_arg = NULL;
+}
+
+static void deputy_line(struct node *n, struct om_proc *p, char *line)
+{
+	unsigned id, rpid;
+	int err, kind, code;
+	char *why;
+
+	if (sscanf(line, "ok %u %u", &id, &rpid) == 2) {
+		p->where = (uint16_t)id;
+		p->remote_pid = (pid_t)rpid;
+		p->nmigs++;
+		finish_request(p, 0, NULL);
+	} else if (sscanf(line, "fail %d", &err) == 1) {
+		why = strchr(line + 5, ' ');
+		finish_request(p, err < 0 ? err : -EIO, why ? why + 1 : "migration failed");
+	} else if (sscanf(line, "exit %d %d", &kind, &code) == 2) {
+		pr_info("process %d ended at node %u (%s %d)", p->pid, p->where,
+			kind ? "signal" : "exit code", code);
+		p->where = n->self_id;
+	} else if (!strcmp(line, "lost")) {
+		pr_warn("process %d lost its remote part at node %u: killed at home", p->pid,
+			p->where);
+		p->where = n->self_id;
+		finish_request(p, -EHOSTDOWN, "the target node was lost during the move");
+	}
+}
+
+static void deputy_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct om_proc *p = arg;
+	struct node *n = p->node;
+	char buf[1024];
+	ssize_t r = read(fd, buf, sizeof(buf) - 1);
+
+	if (r <= 0) {
+		/* the deputy is gone */
+		ev_fd_del(loop, fd);
+		close(fd);
+		p->report_fd = -1;
+		finish_request(p, -EIO, "the migration process died");
+		p->where = n->self_id;
+		return;
+	}
+	buf[r] = '\0';
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		deputy_line(n, p, line);
+}
+
+int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
+	procs_done_fn done, void *arg)
+{
+	int pfd[2];
+	pid_t child;
+
+	if (p->deputy)
+		return -EALREADY;
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	child = fork();
+	if (child < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (child == 0) {
+		/* the deputy: no loop, no daemon sockets, default signals */
+		sigset_t all;
+		struct mig_deputy_args a = {
+			.pid = p->pid,
+			.uid = p->uid,
+			.gid = p->gid,
+			.self_id = n->self_id,
+			.target_id = target,
+			.target_addr = addr,
+			.target_port = n->cfg.mig_port,
+			.key = n->key,
+			.report_fd = pfd[1],
+		};
+
+		close(pfd[0]);
+		node_close_fds_in_child(n, -1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* no deputy outlives its daemon */
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		_exit(mig_deputy_main(&a));
+	}
+	close(pfd[1]);
+	p->deputy = child;
+	p->report_fd = pfd[0];
+	p->node = n;
+	p->done = done;
+	p->done_arg = arg;
+	if (ev_fd_add(n->loop, pfd[0], EPOLLIN, deputy_ready, p)) {
+		kill(child, SIGKILL);
+		close(pfd[0]);
+		p->deputy = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void procs_child_exited(struct node *n, pid_t child, int status)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++) {
+		struct om_proc *p = &procs[i];
+
+		if (!p->pid || p->deputy != child)
+			continue;
+		p->deputy = 0;
+		if (p->report_fd >= 0) {
+			/* read what is left of its report before forgetting it */
+			deputy_ready(n->loop, p->report_fd, EPOLLIN, p);
+			if (p->report_fd >= 0) {
+				ev_fd_del(n->loop, p->report_fd);
+				close(p->report_fd);
+				p->report_fd = -1;
+			}
+		}
+		finish_request(p, -EIO, "the migration process ended");
+		p->where = n->self_id;
+		if (kill(p->pid, 0) < 0 && errno == ESRCH)
+			memset(p, 0, sizeof(*p));
+		return;
+	}
+}
+
+void procs_cancel_waiters(void *arg)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++)
+		if (procs[i].done_arg == arg) {
+			procs[i].done = NULL;
+			procs[i].done_arg = NULL;
+		}
+}

@@ -1,0 +1,618 @@
+/* deputy: the home side of a migrated process (see mig.h).
+ *
+ * States: FREEZE -> DUMP -> SEND -> (ACK) COMMITTED -> SERVING -> DONE.
+ * Before the commit any failure detaches the process, which runs on at home
+ * as if nothing happened. After it, the original process is parked inside a
+ * blocking read() on a pipe of its own (so that a signal sent to it wakes the
+ * tracer: ptrace then reports it, and we pass it on) and is woken by a byte
+ * on that pipe whenever a forwarded call must run in it.
+ */
+#include "mig/mig.h"
+#include "mig/chan.h"
+#include "ckpt/image.h"
+#include "ckpt/imgwire.h"
+#include "ckpt/ptrace.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "proto/link.h"
+#include "proto/migp.h"
+#include "rsys/rsys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SCRATCH_MIN (1u << 20)
+#define PARK_FD 1000 /* the parking pipe's read end in the process */
+
+struct deputy {
+	const struct mig_deputy_args *a;
+	struct mig_chan ch;
+	pid_t pid;
+	uint64_t insn;           /* a syscall instruction in the process's vDSO */
+	uint64_t scratch;        /* our scratch mapping in the process */
+	size_t scratch_len;
+	int wake_fd;             /* our copy of the parking pipe's write end */
+	bool parked;
+	struct user_regs_struct regs; /* the process's registers when frozen */
+	uint32_t rpid;           /* the process at the target */
+	uint32_t pending_sig[64];
+	siginfo_t pending_info[64];
+	unsigned npending;
+};
+
+static void report(const struct deputy *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void report(const struct deputy *d, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(d->a->report_fd, line, (size_t)n) != n)
+		pr_warn("deputy of %d: cannot report to the daemon", d->pid);
+}
+
+static int find_insn(pid_t pid, uint64_t *insn)
+{
+	uint64_t s, e;
+	uint8_t buf[8192];
+	int err = ptr_find_vdso(pid, &s, &e);
+
+	if (err)
+		return err;
+	if (e - s > sizeof(buf))
+		e = s + sizeof(buf);
+	err = ptr_read_mem(pid, s, buf, e - s);
+	if (err)
+		return err;
+	for (size_t i = 0; i + 1 < e - s; i++)
+		if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
+			*insn = s + i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Wait for the next stop of the process. Returns the stop signal (SIGTRAP
+ * for our single steps), or -ESRCH if it is gone (*status says how). */
+static int wait_stop(struct deputy *d, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(d->pid, status, __WALL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -ESRCH;
+		}
+		if (WIFEXITED(*status) || WIFSIGNALED(*status))
+			return -ESRCH;
+		if (WIFSTOPPED(*status))
+			return WSTOPSIG(*status);
+	}
+}
+
+/* The process sits in a signal-delivery stop for sig: keep the signal and
+ * its siginfo for the remote (the home process never handles it). */
+static void queue_signal(struct deputy *d, int sig)
+{
+	siginfo_t si;
+
+	if (sig <= 0 || sig > 64 || d->npending >= ARRAY_SIZE(d->pending_sig))
+		return;
+	memset(&si, 0, sizeof(si));
+	if (ptrace(PTRACE_GETSIGINFO, d->pid, NULL, &si) < 0 || si.si_signo != sig) {
+		memset(&si, 0, sizeof(si));
+		si.si_signo = sig;
+		si.si_code = SI_USER;
+	}
+	d->pending_info[d->npending] = si;
+	d->pending_sig[d->npending++] = (uint32_t)sig;
+}
+
+/* Run one system call in the stopped process. A signal that arrives while
+ * it blocks interrupts it: the signal is queued for the remote, and *intr
+ * says so. */
+static int inject(struct deputy *d, long nr, const uint64_t args[6], long *ret, bool *intr)
+{
+	struct user_regs_struct r = d->regs;
+	int st, sig, err;
+
+	if (intr)
+		*intr = false;
+	r.rip = d->insn;
+	r.rax = (unsigned long long)nr;
+	r.orig_rax = (unsigned long long)-1;
+	r.rdi = args[0];
+	r.rsi = args[1];
+	r.rdx = args[2];
+	r.r10 = args[3];
+	r.r8 = args[4];
+	r.r9 = args[5];
+	err = ptr_setregs(d->pid, &r);
+	if (err)
+		return err;
+	if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		sig = wait_stop(d, &st);
+		if (sig < 0)
+			return sig;
+		if (sig == SIGTRAP && (st >> 16) == 0)
+			break;
+		if ((st >> 16) == PTRACE_EVENT_STOP) {
+			/* a group stop: keep stepping */
+			if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+				return -errno;
+			continue;
+		}
+		/* a signal for the home pid: it belongs to the remote. The call
+		 * was interrupted (or had not started); step on, suppressed. */
+		queue_signal(d, sig);
+		if (intr)
+			*intr = true;
+		if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+			return -errno;
+	}
+	err = ptr_getregs(d->pid, &r);
+	if (err)
+		return err;
+	*ret = (long)r.rax;
+	return 0;
+}
+
+static int sys(struct deputy *d, long *ret, long nr, uint64_t a0, uint64_t a1, uint64_t a2,
+	uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return inject(d, nr, args, ret, NULL);
+}
+
+/* Park: step into read(PARK_FD) and return without waiting; the single
+ * step traps once the read returns (our wake byte, or a signal). */
+static int park(struct deputy *d)
+{
+	struct user_regs_struct r = d->regs;
+
+	r.rip = d->insn;
+	r.rax = SYS_read;
+	r.orig_rax = (unsigned long long)-1;
+	r.rdi = PARK_FD;
+	r.rsi = d->scratch;
+	r.rdx = 1;
+	if (ptr_setregs(d->pid, &r) || ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	d->parked = true;
+	return 0;
+}
+
+/* Take the process out of its parking read: poke the pipe and wait. */
+static int unpark(struct deputy *d)
+{
+	int st, sig;
+	char c = 0;
+
+	if (!d->parked)
+		return 0;
+	if (write(d->wake_fd, &c, 1) != 1)
+		return -EIO;
+	for (;;) {
+		sig = wait_stop(d, &st);
+		if (sig < 0)
+			return sig;
+		if (sig == SIGTRAP && (st >> 16) == 0)
+			break;
+		if ((st >> 16) != PTRACE_EVENT_STOP)
+			queue_signal(d, sig);
+		if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+			return -errno;
+	}
+	d->parked = false;
+	return 0;
+}
+
+static int set_up_home(struct deputy *d)
+{
+	long ret, fds;
+	uint64_t empty = 0;
+	int err;
+
+	err = find_insn(d->pid, &d->insn);
+	if (err)
+		return err;
+	d->scratch_len = SCRATCH_MIN;
+	err = sys(d, &ret, SYS_mmap, 0, d->scratch_len, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
+	if (err || ret < 0)
+		return err ? err : (int)ret;
+	d->scratch = (uint64_t)ret;
+	/* the parking pipe, its read end at a high fd in the process */
+	err = sys(d, &ret, SYS_pipe2, d->scratch, O_CLOEXEC, 0, 0, 0, 0);
+	if (err || ret < 0)
+		return err ? err : (int)ret;
+	int pfd[2];
+
+	err = ptr_read_mem(d->pid, d->scratch, pfd, sizeof(pfd));
+	if (err)
+		return err;
+	err = sys(d, &ret, SYS_dup3, (uint64_t)pfd[0], PARK_FD, O_CLOEXEC, 0, 0, 0);
+	if (err || ret < 0)
+		return err ? err : (int)ret;
+	int pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+
+	if (pidfd < 0)
+		return -errno;
+	d->wake_fd = (int)syscall(SYS_pidfd_getfd, pidfd, pfd[1], 0);
+	close(pidfd);
+	if (d->wake_fd < 0)
+		return -errno;
+	fds = pfd[0];
+	if (sys(d, &ret, SYS_close, (uint64_t)fds, 0, 0, 0, 0, 0) ||
+		sys(d, &ret, SYS_close, (uint64_t)pfd[1], 0, 0, 0, 0, 0))
+		return -ESRCH;
+	/* every signal must reach us: the real mask lives at the remote */
+	if (ptrace(PTRACE_SETSIGMASK, d->pid, (void *)sizeof(empty), &empty) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Freeze, dump, send, wait for the target's verdict. 0 once committed. */
+static int migrate_out(struct deputy *d, char *why, size_t whycap)
+{
+	const struct mig_deputy_args *a = d->a;
+	struct ckpt_why cw = { 0 };
+	struct ckpt_image *img = NULL;
+	struct migp_begin b = { 0 };
+	struct migp_ack ack;
+	uint8_t buf[256];
+	const uint8_t *body;
+	size_t blen;
+	uint16_t type;
+	int err, n;
+	uint64_t t0 = now_us();
+
+	err = ckpt_check(d->pid, &cw);
+	if (err) {
+		snprintf(why, whycap, "%s", err == -ESRCH ? "no such process" : cw.words);
+		return err;
+	}
+	err = ptr_seize(d->pid, false);
+	if (err) {
+		snprintf(why, whycap, "cannot freeze it: %s", strerror(-err));
+		return err;
+	}
+	err = ptr_getregs(d->pid, &d->regs);
+	if (!err)
+		err = ckpt_dump(d->pid, &img, &cw);
+	if (err) {
+		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
+		goto out_detach;
+	}
+	err = mig_chan_connect(&d->ch, a->target_addr, a->target_port, a->self_id, a->target_id,
+		a->key, 5000);
+	if (err) {
+		snprintf(why, whycap, "cannot reach node %u: %s", a->target_id,
+			err == -EACCES ? "wrong cluster key" : strerror(-err));
+		goto out_detach;
+	}
+	b.home_id = a->self_id;
+	b.pid = (uint32_t)d->pid;
+	b.uid = a->uid;
+	b.gid = a->gid;
+	b.image_len = ckpt_image_encoded_size(img);
+	snprintf(b.comm, sizeof(b.comm), "%s", img->comm);
+	n = migp_begin_encode(buf, sizeof(buf), &b);
+	err = n < 0 ? n : mig_chan_send(&d->ch, LINK_MIG_BEGIN, buf, (size_t)n);
+	/* the target says "ready" (or why not) before we stream the image */
+	if (!err)
+		err = mig_chan_recv(&d->ch, &type, &body, &blen, 10000);
+	if (!err && (type != LINK_MIG_ACK || migp_ack_decode(body, blen, &ack) < 0))
+		err = -EBADMSG;
+	if (err) {
+		snprintf(why, whycap, "node %u did not answer: %s", a->target_id, strerror(-err));
+		goto out_detach;
+	}
+	if (ack.err) {
+		err = ack.err;
+		snprintf(why, whycap, "%s", ack.why);
+		goto out_detach;
+	}
+	err = mig_chan_send_image(&d->ch, img);
+	if (err) {
+		snprintf(why, whycap, "sending the image to node %u: %s", a->target_id,
+			strerror(-err));
+		goto out_detach;
+	}
+	err = mig_chan_recv(&d->ch, &type, &body, &blen, 60000);
+	if (!err && (type != LINK_MIG_ACK || migp_ack_decode(body, blen, &ack) < 0))
+		err = -EBADMSG;
+	if (err) {
+		snprintf(why, whycap, "node %u did not answer: %s", a->target_id, strerror(-err));
+		goto out_detach;
+	}
+	if (ack.err) {
+		err = ack.err;
+		snprintf(why, whycap, "%s", ack.why);
+		goto out_detach;
+	}
+	pr_info("process %d (%s) now runs on node %u as %u: %zu KiB in %llu ms", d->pid, img->comm,
+		a->target_id, ack.rpid, (size_t)(b.image_len >> 10),
+		(unsigned long long)(now_us() - t0) / 1000);
+	ckpt_image_free(img);
+	d->rpid = ack.rpid;
+	return 0;
+out_detach:
+	ckpt_image_free(img);
+	if (d->ch.fd > 0)
+		mig_chan_close(&d->ch);
+	if (ptr_setregs(d->pid, &d->regs) == 0 && ptr_detach(d->pid))
+		pr_warn("process %d: detach failed", d->pid);
+	return err;
+}
+
+static int flush_signals(struct deputy *d);
+
+/* A forwarded call: decode, lay out in the scratch area, run, answer. */
+static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
+{
+	struct rsys_call *c = NULL;
+	uint64_t args[6];
+	uint8_t *reply = NULL, *after = NULL;
+	size_t need, rlen = 0, in_len = 0;
+	const void *in;
+	long ret = -ENOSYS;
+	bool intr = false;
+	int err = rsys_req_decode(req, len, &c);
+
+	if (err)
+		return err; /* garbage from the remote: end the link */
+	need = rsys_call_scratch_size(c);
+	if (need > d->scratch_len) {
+		long r;
+
+		/* grow the scratch area (the old one is dropped) */
+		size_t nl = (need + 0xfffff) & ~(size_t)0xfffff;
+
+		if (sys(d, &r, SYS_munmap, d->scratch, d->scratch_len, 0, 0, 0, 0) ||
+			sys(d, &r, SYS_mmap, 0, nl, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0) || r < 0) {
+			err = -ENOMEM;
+			goto out;
+		}
+		d->scratch = (uint64_t)r;
+		d->scratch_len = nl;
+	}
+	err = rsys_call_layout(c, d->scratch, d->scratch_len);
+	if (err)
+		goto out;
+	in = rsys_call_scratch_in(c, &in_len);
+	size_t woff, wlen;
+
+	rsys_call_write_range(c, &woff, &wlen);
+	if (wlen && (err = ptr_write_mem(d->pid, d->scratch + woff, (const uint8_t *)in + woff,
+			     wlen)))
+		goto out;
+	rsys_call_args(c, args);
+	err = inject(d, rsys_call_nr(c), args, &ret, &intr);
+	if (err)
+		goto out;
+	if (intr && ret >= -516 && ret <= -512)
+		ret = -EINTR; /* ERESTART*: the remote delivers the signal, returns EINTR */
+	size_t back = rsys_call_read_len(c);
+
+	after = malloc(back ? back : 1);
+	reply = malloc(RSYS_MAX_REQ);
+	if (!after || !reply) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (back && (err = ptr_read_mem(d->pid, d->scratch, after, back)))
+		goto out;
+	err = rsys_reply_encode(c, ret, after, back, reply, RSYS_MAX_REQ, &rlen);
+	/* signals that interrupted the call go first: the remote delivers
+	 * them before the call returns there */
+	if (!err)
+		err = flush_signals(d);
+	if (!err)
+		err = mig_chan_send(&d->ch, LINK_SYSRET, reply, rlen);
+out:
+	free(after);
+	free(reply);
+	rsys_call_free(c);
+	return err;
+}
+
+static int flush_signals(struct deputy *d)
+{
+	uint8_t buf[MIGP_SIGNAL_SIZE];
+
+	for (unsigned i = 0; i < d->npending; i++) {
+		int n = migp_signal_encode(buf, sizeof(buf), d->pending_sig[i], &d->pending_info[i]);
+
+		if (n < 0 || mig_chan_send(&d->ch, LINK_SIGNAL, buf, (size_t)n))
+			return -EIO;
+	}
+	d->npending = 0;
+	return 0;
+}
+
+/* The remote's process ended: end ours the same way. */
+static int flush_signals(struct deputy *d);
+
+static void finish(struct deputy *d, const struct migp_exit *e)
+{
+	long ret;
+	int st;
+
+	if (e->kind == MIGP_EXITED) {
+		report(d, "exit 0 %d", e->code);
+		sys(d, &ret, SYS_exit_group, (uint64_t)e->code, 0, 0, 0, 0, 0);
+	} else {
+		/* default action, then deliver it */
+		struct {
+			uint64_t handler, flags, restorer, mask;
+		} dfl = { 0 };
+
+		report(d, "exit 1 %d", e->code);
+		if (ptr_write_mem(d->pid, d->scratch, &dfl, sizeof(dfl)) == 0)
+			sys(d, &ret, SYS_rt_sigaction, (uint64_t)e->code, d->scratch, 0, 8, 0, 0);
+		ptrace(PTRACE_CONT, d->pid, NULL, (void *)(long)e->code);
+	}
+	while (waitpid(d->pid, &st, __WALL) > 0 && !WIFEXITED(st) && !WIFSIGNALED(st))
+		ptrace(PTRACE_CONT, d->pid, NULL, (void *)(long)(WIFSTOPPED(st) ? 0 : 0));
+}
+
+static int serve(struct deputy *d)
+{
+	sigset_t set;
+	int sfd, err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return -errno;
+	err = park(d);
+	while (!err) {
+		struct pollfd p[2] = { { .fd = d->ch.fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		if (!mig_chan_pending(&d->ch) && poll(p, 2, -1) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		while (read(sfd, &si, sizeof(si)) == sizeof(si))
+			;
+		/* the home process stopped: a signal for it, or it died */
+		int st;
+		pid_t r = waitpid(d->pid, &st, __WALL | WNOHANG);
+
+		if (r == d->pid) {
+			if (WIFEXITED(st) || WIFSIGNALED(st)) {
+				pr_info("home process %d ended at home (%s %d): ending its remote part",
+					d->pid, WIFEXITED(st) ? "exit" : "signal",
+					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+				if (mig_chan_send(&d->ch, LINK_KILL, NULL, 0))
+					pr_debug("remote already gone");
+				report(d, "exit %d %d", WIFEXITED(st) ? 0 : 1,
+					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+				return 0;
+			}
+			if (WIFSTOPPED(st)) {
+				int sig = WSTOPSIG(st);
+
+				if (sig == SIGTRAP && (st >> 16) == 0)
+					d->parked = false; /* the park read returned */
+				else if ((st >> 16) != PTRACE_EVENT_STOP)
+					queue_signal(d, sig);
+				if (!d->parked)
+					err = park(d);
+				else if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+					err = -errno;
+				if (!err)
+					err = flush_signals(d);
+				continue;
+			}
+		}
+		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !mig_chan_pending(&d->ch))
+			continue;
+		uint16_t type;
+		const uint8_t *body;
+		size_t blen;
+
+		err = mig_chan_recv(&d->ch, &type, &body, &blen, 30000);
+		if (err)
+			break;
+		switch (type) {
+		case LINK_SYSCALL:
+			err = unpark(d);
+			if (!err)
+				err = serve_syscall(d, body, blen);
+			if (!err)
+				err = flush_signals(d);
+			if (!err)
+				err = park(d);
+			break;
+		case LINK_EXIT: {
+			struct migp_exit e;
+
+			if (migp_exit_decode(body, blen, &e) < 0) {
+				err = -EBADMSG;
+				break;
+			}
+			if (unpark(d) == 0)
+				finish(d, &e);
+			return 0;
+		}
+		default:
+			err = -EBADMSG;
+		}
+	}
+	/* the remote part is lost (its node died, or the link broke): the
+	 * process ends as killed by SIGKILL, which its parent sees */
+	pr_warn("process %d: lost its remote part (%s): killing it", d->pid, strerror(-err));
+	report(d, "lost");
+	kill(d->pid, SIGKILL);
+	int st;
+
+	while (waitpid(d->pid, &st, __WALL) > 0 && !WIFEXITED(st) && !WIFSIGNALED(st))
+		;
+	return 1;
+}
+
+int mig_deputy_main(const struct mig_deputy_args *a)
+{
+	struct deputy d = { .a = a, .pid = a->pid, .wake_fd = -1 };
+	char why[256] = "";
+	int err;
+
+	d.ch.fd = -1;
+	err = migrate_out(&d, why, sizeof(why));
+	if (err) {
+		report(&d, "fail %d %s", err, why);
+		return 1;
+	}
+	if (ptrace(PTRACE_SETOPTIONS, d.pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0 ||
+		set_up_home(&d)) {
+		pr_err("process %d: cannot prepare its home side", d.pid);
+		if (mig_chan_send(&d.ch, LINK_KILL, NULL, 0))
+			pr_debug("remote gone");
+		kill(d.pid, SIGKILL);
+		report(&d, "lost");
+		return 1;
+	}
+	/* signals that came while we set up go first; then it is official */
+	if (flush_signals(&d)) {
+		kill(d.pid, SIGKILL);
+		report(&d, "lost");
+		return 1;
+	}
+	report(&d, "ok %u %u", a->target_id, d.rpid);
+	err = serve(&d);
+	mig_chan_close(&d.ch);
+	return err ? 1 : 0;
+}

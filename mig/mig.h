@@ -1,0 +1,53 @@
+/* mig: the two ends of a migrated process, each in a process of its own
+ * (children of omd, so the daemon's loop never blocks):
+ *
+ *  - the deputy, at home: freezes the process, sends its image to the
+ *    target and, once the target commits, keeps the original process
+ *    stopped under ptrace and executes its forwarded system calls inside
+ *    it, so descriptors, cwd, credentials, pid and parent stay genuine;
+ *    signals sent to the home pid are passed on; the exit is carried out
+ *    at home so the parent reaps it as usual.
+ *  - the remote, at the target: restores the image into a fresh process
+ *    (as the owner's uid, in the node's cgroup), stops it at every system
+ *    call that must happen at home (seccomp RET_TRACE, mig/filter.c) and
+ *    forwards it (rsys/).
+ *
+ * This first engine uses ptrace on both sides for every forwarded call; the
+ * faster in-process agent is future work (docs/ARCHITECTURE.md).
+ */
+#ifndef OM_MIG_MIG_H
+#define OM_MIG_MIG_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto/auth.h"
+
+struct mig_chan;
+struct migp_begin;
+
+struct mig_deputy_args {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	uint16_t self_id;
+	uint16_t target_id;
+	uint32_t target_addr; /* IPv4, host order */
+	uint16_t target_port;
+	const uint8_t *key;
+	int report_fd; /* lines for the daemon: "ok ID RPID", "fail ERRNO WHY", "exit K CODE", "lost" */
+};
+
+/* The deputy's whole life; returns the process exit code. */
+int mig_deputy_main(const struct mig_deputy_args *a);
+
+struct mig_remote_args {
+	uint16_t self_id;
+	const char *cgroup; /* the node's cgroup for guests, or NULL */
+};
+
+/* The remote's whole life, on an adopted channel after MIG_BEGIN. */
+int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b);
+
+#endif

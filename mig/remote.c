@@ -1,0 +1,403 @@
+/* remote: the target side of a migrated process (see mig.h).
+ *
+ * States: RECEIVE -> RESTORE -> (ACK) RUNNING -> DONE. The restored copy
+ * runs freely for everything local (memory, its own signals, time,
+ * futexes); its seccomp filter stops it at every other system call, which
+ * goes home through the channel and comes back as a result.
+ */
+#include "mig/mig.h"
+#include "mig/chan.h"
+#include "mig/filter.h"
+#include "ckpt/image.h"
+#include "ckpt/imgwire.h"
+#include "ckpt/ptrace.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "load/probe.h"
+#include "proto/link.h"
+#include "proto/migp.h"
+#include "rsys/rsys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct remote {
+	struct mig_chan *ch;
+	pid_t home_pid;
+	pid_t pid; /* the copy */
+	bool exit_sent;
+	uint8_t *req;
+	siginfo_t fwd[65];     /* per signal: the siginfo from home to deliver */
+	bool fwd_set[65];
+};
+
+static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
+{
+	struct migp_ack a = { .err = err, .rpid = rpid };
+	uint8_t buf[MIGP_ACK_SIZE];
+	int n;
+
+	snprintf(a.why, sizeof(a.why), "%s", why ? why : "");
+	n = migp_ack_encode(buf, sizeof(buf), &a);
+	return n < 0 ? n : mig_chan_send(ch, LINK_MIG_ACK, buf, (size_t)n);
+}
+
+/* After the restore: the owner's ids, then the seccomp filter. */
+static int prepare_copy(pid_t pid, uid_t uid, gid_t gid)
+{
+	struct sock_filter insns[128];
+	struct sock_fprog prog;
+	struct ptr_inject *ij = ptr_inject_new(pid);
+	long ret, scratch;
+	int n, err = -EIO;
+
+	if (!ij)
+		return -ESRCH;
+	n = mig_filter_build(insns, ARRAY_SIZE(insns));
+	if (n < 0)
+		goto out;
+	if (ptr_sys(ij, &ret, SYS_setgroups, 0, 0) || ret < 0 ||
+		ptr_sys(ij, &ret, SYS_setresgid, gid, gid, gid) || ret < 0 ||
+		ptr_sys(ij, &ret, SYS_setresuid, uid, uid, uid) || ret < 0) {
+		pr_err("copy %d: cannot take the owner's ids %u/%u", pid, uid, gid);
+		err = -EPERM;
+		goto out;
+	}
+	if (ptr_sys(ij, &scratch, SYS_mmap, 0, 4096 * 2, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) || scratch < 0)
+		goto out;
+	prog.len = (unsigned short)n;
+	prog.filter = (struct sock_filter *)(scratch + 64);
+	if (ptr_write_mem(pid, (uint64_t)scratch, &prog, sizeof(prog)) ||
+		ptr_write_mem(pid, (uint64_t)scratch + 64, insns, (size_t)n * sizeof(insns[0])))
+		goto out;
+	if (ptr_sys(ij, &ret, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || ret < 0 ||
+		ptr_sys(ij, &ret, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, scratch) || ret < 0) {
+		pr_err("copy %d: cannot install the forwarding filter (%ld)", pid, ret);
+		goto out;
+	}
+	if (ptr_sys(ij, &ret, SYS_munmap, scratch, 4096 * 2))
+		goto out;
+	err = 0;
+out:
+	ptr_inject_free(ij, true);
+	return err;
+}
+
+static int mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
+{
+	struct remote *r = ctx;
+
+	return ptr_read_mem(r->pid, addr, dst, len) ? -EFAULT : 0;
+}
+
+static int mem_write(void *ctx, uint64_t addr, const void *src, size_t len)
+{
+	struct remote *r = ctx;
+
+	return ptr_write_mem(r->pid, addr, src, len) ? -EFAULT : 0;
+}
+
+static int send_exit(struct remote *r, int kind, int code, bool core)
+{
+	struct migp_exit e = { .kind = (uint8_t)kind, .code = code, .core = core };
+	uint8_t buf[MIGP_EXIT_SIZE];
+	int n = migp_exit_encode(buf, sizeof(buf), &e);
+
+	r->exit_sent = true;
+	return n < 0 ? n : mig_chan_send(r->ch, LINK_EXIT, buf, (size_t)n);
+}
+
+/* a frame from home while the copy runs or waits: SIGNAL or KILL */
+static int home_frame(struct remote *r, uint16_t type, const uint8_t *body, size_t len)
+{
+	uint32_t sig;
+	siginfo_t si;
+
+	switch (type) {
+	case LINK_SIGNAL:
+		if (migp_signal_decode(body, len, &sig, &si) < 0)
+			return -EBADMSG;
+		/* raise it here; at its delivery stop the home's siginfo replaces ours */
+		r->fwd[sig] = si;
+		r->fwd_set[sig] = true;
+		if (syscall(SYS_tgkill, r->pid, r->pid, (int)sig) < 0)
+			pr_debug("signal %u to %d: %s", sig, r->pid, strerror(errno));
+		return 0;
+	case LINK_KILL:
+		return -ECANCELED;
+	default:
+		return -EBADMSG;
+	}
+}
+
+/* Forward one call; *ret gets the result for the process. */
+static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
+{
+	size_t used = 0;
+	int err = rsys_req_encode(nr, args, mem_read, r, r->req, RSYS_MAX_REQ, &used);
+
+	if (err) {
+		*ret = err; /* the call's own result: EFAULT, ENOTTY, ENOSYS... */
+		return 0;
+	}
+	err = mig_chan_send(r->ch, LINK_SYSCALL, r->req, used);
+	while (!err) {
+		uint16_t type;
+		const uint8_t *body;
+		size_t blen;
+
+		err = mig_chan_recv(r->ch, &type, &body, &blen, -1);
+		if (err)
+			break;
+		if (type == LINK_SYSRET) {
+			err = rsys_reply_apply(nr, args, body, blen, mem_write, mem_read, r, ret);
+			if (err == -EFAULT) {
+				*ret = -EFAULT;
+				err = 0;
+			}
+			return err;
+		}
+		err = home_frame(r, type, body, blen);
+	}
+	return err;
+}
+
+/* A seccomp stop: the call was not local. */
+static int on_syscall(struct remote *r)
+{
+	struct user_regs_struct regs;
+	uint64_t a[6];
+	long nr, ret = -ENOSYS;
+	int err = ptr_getregs(r->pid, &regs);
+
+	if (err)
+		return err;
+	nr = (long)regs.orig_rax;
+	a[0] = regs.rdi;
+	a[1] = regs.rsi;
+	a[2] = regs.rdx;
+	a[3] = regs.r10;
+	a[4] = regs.r8;
+	a[5] = regs.r9;
+
+	switch (rsys_classify(nr)) {
+	case RSYS_FORWARD:
+		err = forward(r, nr, a, &ret);
+		if (err)
+			return err;
+		break;
+	case RSYS_SPECIAL:
+		switch (nr) {
+		case SYS_getpid:
+		case SYS_gettid:
+			ret = r->home_pid; /* the process keeps its home identity */
+			break;
+		case SYS_kill:
+		case SYS_tkill:
+		case SYS_tgkill:
+			/* to itself: deliver here, by our pid */
+			if ((pid_t)a[0] == r->home_pid || ((nr == SYS_kill) && (pid_t)a[0] == r->pid)) {
+				regs.rdi = (unsigned long long)r->pid;
+				if (nr == SYS_tgkill)
+					regs.rsi = (unsigned long long)r->pid;
+				if (ptr_setregs(r->pid, &regs))
+					return -ESRCH;
+				return 0; /* runs here */
+			}
+			ret = -EPERM; /* signals to other processes go home with issue 4 */
+			break;
+		case SYS_exit:
+		case SYS_exit_group:
+			err = send_exit(r, MIGP_EXITED, (int)(a[0] & 0xff), false);
+			return err; /* let it exit here too */
+		case SYS_mmap:
+			if (a[3] & MAP_ANONYMOUS)
+				return 0; /* anonymous memory is local */
+			ret = -ENODEV; /* file mappings after the move: not in this engine */
+			break;
+		case SYS_alarm:
+		case SYS_setitimer:
+		case SYS_getitimer:
+		case SYS_timer_create:
+		case SYS_timer_settime:
+		case SYS_timer_gettime:
+		case SYS_timer_getoverrun:
+		case SYS_timer_delete:
+		case SYS_prctl:
+			return 0; /* timers fire where it runs */
+		default:
+			ret = -ENOSYS; /* fork, exec, ptrace...: later work */
+			break;
+		}
+		break;
+	default:
+		ret = -ENOSYS;
+		break;
+	}
+	regs.orig_rax = (unsigned long long)-1; /* skip it: the result is ours */
+	regs.rax = (unsigned long long)ret;
+	return ptr_setregs(r->pid, &regs);
+}
+
+static int run(struct remote *r)
+{
+	sigset_t set;
+	int sfd, err = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return -errno;
+	if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+		return -errno;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		int st;
+		pid_t w;
+
+		if (!mig_chan_pending(r->ch) && poll(p, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		while (read(sfd, &si, sizeof(si)) == sizeof(si))
+			;
+		while ((w = waitpid(r->pid, &st, __WALL | WNOHANG)) == r->pid) {
+			int sig = 0;
+
+			if (WIFEXITED(st) || WIFSIGNALED(st)) {
+				if (!r->exit_sent)
+					send_exit(r, WIFEXITED(st) ? MIGP_EXITED : MIGP_KILLED,
+						WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+						WIFSIGNALED(st) && WCOREDUMP(st));
+				return 0;
+			}
+			if (!WIFSTOPPED(st))
+				continue;
+			if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
+				err = on_syscall(r);
+				if (err)
+					goto out;
+			} else {
+				siginfo_t got;
+
+				sig = WSTOPSIG(st); /* a signal for the copy: deliver it */
+				/* ours (forwarded from home)? then with the home's siginfo */
+				if (sig > 0 && sig <= 64 && r->fwd_set[sig] &&
+					ptrace(PTRACE_GETSIGINFO, r->pid, NULL, &got) == 0 &&
+					got.si_code == SI_TKILL && got.si_pid == getpid()) {
+					r->fwd_set[sig] = false;
+					if (ptrace(PTRACE_SETSIGINFO, r->pid, NULL, &r->fwd[sig]) < 0)
+						pr_debug("siginfo of %d lost", sig);
+				}
+			}
+			if (ptrace(PTRACE_CONT, r->pid, NULL, (void *)(long)sig) < 0)
+				goto out;
+		}
+		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) || mig_chan_pending(r->ch)) {
+			uint16_t type;
+			const uint8_t *body;
+			size_t blen;
+
+			err = mig_chan_recv(r->ch, &type, &body, &blen, 30000);
+			if (!err)
+				err = home_frame(r, type, body, blen);
+			if (err)
+				goto out;
+		}
+	}
+out:
+	/* home is gone (or told us to stop): nothing may be left behind */
+	pr_info("guest %d (home pid %d): %s: killing it", r->pid, r->home_pid,
+		err == -ECANCELED ? "its home process ended" : "lost its home");
+	kill(r->pid, SIGKILL);
+	while (waitpid(r->pid, NULL, __WALL) > 0)
+		;
+	return err == -ECANCELED ? 0 : err;
+}
+
+int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b)
+{
+	struct ckpt_restore_opts opts;
+	struct ckpt_image *img = NULL;
+	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid };
+	char why[128];
+	pid_t stub;
+	int err, devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	ckpt_restore_opts_init(&opts);
+	opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = devnull;
+	err = ckpt_stub_fork(&opts, &stub);
+	if (err) {
+		ack(ch, err, 0, "cannot create a process here");
+		return 1;
+	}
+	opts.stub = stub;
+	if (a->cgroup && load_cgroup_attach(a->cgroup, stub))
+		pr_warn("guest from node %u: cannot put it in cgroup %s", b->home_id, a->cgroup);
+	err = ack(ch, 0, 0, "ready");
+	if (err) {
+		kill(stub, SIGKILL);
+		waitpid(stub, NULL, __WALL);
+		return 1;
+	}
+	err = mig_chan_recv_image(ch, b->image_len, &img);
+	if (err) {
+		snprintf(why, sizeof(why), "bad image from node %u: %s", b->home_id, strerror(-err));
+		goto fail;
+	}
+	err = ckpt_restore(img, &opts, &r.pid);
+	ckpt_image_free(img);
+	if (err) {
+		snprintf(why, sizeof(why), "node %u cannot restore it: %s", a->self_id,
+			strerror(-err));
+		goto fail;
+	}
+	err = prepare_copy(r.pid, b->uid, b->gid);
+	if (!err && ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
+			    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+		err = -errno;
+	if (err) {
+		snprintf(why, sizeof(why), "node %u cannot prepare it: %s", a->self_id,
+			strerror(-err));
+		kill(r.pid, SIGKILL);
+		waitpid(r.pid, NULL, __WALL);
+		goto fail;
+	}
+	r.req = malloc(RSYS_MAX_REQ);
+	if (!r.req || ack(ch, 0, (uint32_t)r.pid, NULL)) {
+		kill(r.pid, SIGKILL);
+		waitpid(r.pid, NULL, __WALL);
+		free(r.req);
+		return 1;
+	}
+	pr_info("guest %d: %s (pid %u at node %u, uid %u)", r.pid, b->comm, b->pid, b->home_id,
+		b->uid);
+	err = run(&r);
+	free(r.req);
+	return err ? 1 : 0;
+fail:
+	if (stub > 0 && err) {
+		kill(stub, SIGKILL);
+		waitpid(stub, NULL, __WALL);
+	}
+	ack(ch, err, 0, why);
+	return 1;
+}

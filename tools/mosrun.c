@@ -1,0 +1,99 @@
+/* mosrun: run a command under the cluster's care (see mosrun(1)). The
+ * command replaces mosrun (same pid), so shells and parents see the real
+ * program. Unlike the original openMosix, where every process was under
+ * care, here only programs started with mosrun (and, later, their
+ * children) may migrate; they are migratable by default. */
+#include "lib/util.h"
+#include "tools/common/client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"Usage: mosrun [-h|-ID|-jID1-ID2[,ID3...]] [-F] [-l|-L|-k]\n"
+		"              [-c|-i|-n|-s|-f|-t tt|-d dec] [-z] command [arg ...]\n"
+		"\n"
+		"Runs command under the cluster's care: it may be migrated (migrate PID NODE).\n"
+		"  -h        stay at home (locked)\n"
+		"  -L / -l   lock (no automatic migration) / unlock (default); -k keep\n"
+		"  -c -i     hints for the balancer: CPU-bound / I/O-bound\n"
+		"  -n -s -f  decay its statistics: not / slowly / fast; -t tt, -d dec: decay\n"
+		"  -F        with -ID or -j: run anywhere if that node is unavailable\n"
+		"  -z        (accepted for compatibility)\n"
+		"A lock stops automatic migration only: migrate still moves the process.\n"
+		"See mosrun(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *decay = "";
+	bool lock = false;
+	long start_node = 0;
+	int i, code;
+	json_t *r;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+		long v;
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "-h")) {
+			lock = true; /* home, locked */
+		} else if (!strcmp(a, "-L")) {
+			lock = true;
+		} else if (!strcmp(a, "-l")) {
+			lock = false;
+		} else if (!strcmp(a, "-k") || !strcmp(a, "-F") || !strcmp(a, "-z") ||
+			!strcmp(a, "-e") || !strcmp(a, "-E") || !strcmp(a, "-r") || !strcmp(a, "-R")) {
+			/* keep / fall back / compatibility: nothing to record */
+		} else if (!strcmp(a, "-c")) {
+			decay = "cpu";
+		} else if (!strcmp(a, "-i")) {
+			decay = "io";
+		} else if (!strcmp(a, "-n")) {
+			decay = "none";
+		} else if (!strcmp(a, "-s")) {
+			decay = "slow";
+		} else if (!strcmp(a, "-f")) {
+			decay = "fast";
+		} else if ((!strcmp(a, "-t") || !strcmp(a, "-d")) && i + 1 < argc) {
+			if (parse_long(argv[++i], 0, 1000000, &v)) {
+				fprintf(stderr, "mosrun: bad value for %s: %s\n", a, argv[i]);
+				return EXIT_USAGE;
+			}
+		} else if (!strncmp(a, "-j", 2) || !parse_long(a + 1, 1, 65535, &start_node)) {
+			fprintf(stderr, "mosrun: starting a program on another node (%s) needs exec "
+					"after migration, which this version does not have yet; start it "
+					"here and use migrate\n", a);
+			return EXIT_NO;
+		} else {
+			fprintf(stderr, "mosrun: unknown option %s\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	r = client_request("mosrun", json_pack("{s:s,s:I,s:b,s:s}", "cmd", "adopt", "pid",
+		(json_int_t)getpid(), "lock", lock, "decay", decay), &code);
+	if (!r)
+		fprintf(stderr, "mosrun: running %s without the cluster's care\n", argv[i]);
+	json_decref(r);
+	execvp(argv[i], argv + i);
+	fprintf(stderr, "mosrun: cannot run %s: %s\n", argv[i], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
