@@ -406,10 +406,21 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 	}
 	if (target == p->where)
 		return json_pack("{s:b,s:i,s:b}", "ok", 1, "where", (json_int_t)target, "moved", 0);
+	if (target == n->self_id) {
+		*err = procs_bring_home(n, p, migrate_done, c);
+		if (*err) {
+			snprintf(msg, cap, "%s", *err == -EALREADY ? "a migration of this process is "
+				"under way" : "its deputy is gone");
+			return NULL;
+		}
+		c->pending = true;
+		return CTL_PENDING;
+	}
 	if (p->where != n->self_id) {
 		*err = -EOPNOTSUPP;
-		snprintf(msg, cap, "process %d runs at node %u: moving it on from there (or back "
-			"home) is not supported yet", (int)pid, p->where);
+		snprintf(msg, cap, "process %d runs at node %u: moving it on to another node is not "
+			"supported yet (bring it home first: migrate %d home)", (int)pid, p->where,
+			(int)pid);
 		return NULL;
 	}
 	if (map_addr_of(n->map, target, &addr)) {

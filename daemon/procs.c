@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +112,10 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 		pr_info("process %d ended at node %u (%s %d)", p->pid, p->where,
 			kind ? "signal" : "exit code", code);
 		p->where = n->self_id;
+	} else if (!strcmp(line, "home")) {
+		p->where = n->self_id;
+		p->nmigs++;
+		finish_request(p, 0, NULL);
 	} else if (!strcmp(line, "lost")) {
 		pr_warn("process %d lost its remote part at node %u: killed at home", p->pid,
 			p->where);
@@ -148,7 +153,7 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
 
 	if (p->deputy)
 		return -EALREADY;
-	if (pipe2(pfd, O_CLOEXEC) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pfd) < 0)
 		return -errno;
 	child = fork();
 	if (child < 0) {
@@ -191,6 +196,19 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
 		p->deputy = 0;
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+int procs_bring_home(struct node *n, struct om_proc *p, procs_done_fn done, void *arg)
+{
+	if (!p->deputy || p->report_fd < 0)
+		return -ESRCH;
+	if (p->done)
+		return -EALREADY;
+	if (write(p->report_fd, "home\n", 5) != 5)
+		return -EIO;
+	p->done = done;
+	p->done_arg = arg;
 	return 0;
 }
 

@@ -38,6 +38,9 @@ int procs_adopt(struct node *n, pid_t pid, uid_t uid, gid_t gid, const struct om
 /* Start moving p to node target at addr; done(arg, 0|-errno, why) later. */
 int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
 	procs_done_fn done, void *arg) __attribute__((warn_unused_result));
+/* Ask p's deputy to bring it back home; done(arg, ...) later. */
+int procs_bring_home(struct node *n, struct om_proc *p, procs_done_fn done, void *arg)
+	__attribute__((warn_unused_result));
 void procs_child_exited(struct node *n, pid_t child, int status);
 /* a waiting client went away */
 void procs_cancel_waiters(void *arg);

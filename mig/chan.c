@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -39,6 +40,13 @@ static int send_all(int fd, const uint8_t *p, size_t len)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN) { /* a non-blocking socket: wait for room */
+				int err = wait_fd(fd, POLLOUT, 60000);
+
+				if (err)
+					return err;
+				continue;
+			}
 			return -errno;
 		}
 		p += w;
@@ -144,6 +152,11 @@ int mig_chan_adopt(struct mig_chan *ch, int fd, const struct stream_auth *auth,
 	}
 	memcpy(ch->in, left, left_len);
 	ch->in_len = left_len;
+	/* the daemon accepted it non-blocking; this process blocks */
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return 0;
 }

@@ -485,6 +485,83 @@ static void finish(struct deputy *d, const struct migp_exit *e)
 		ptrace(PTRACE_CONT, d->pid, NULL, (void *)(long)(WIFSTOPPED(st) ? 0 : 0));
 }
 
+/* Bring the process back: the remote stops and dumps its copy, we rebuild
+ * it inside the home process, which then runs on at home, untraced. */
+static int go_home(struct deputy *d)
+{
+	struct ckpt_restore_opts opts;
+	struct ckpt_image *img = NULL;
+	struct migp_begin b;
+	struct migp_ack ack = { 0 };
+	uint8_t buf[MIGP_ACK_SIZE];
+	const uint8_t *body;
+	size_t blen;
+	uint16_t type;
+	pid_t pid;
+	long ret;
+	int err, n;
+	uint64_t t0 = now_us();
+
+	err = mig_chan_send(&d->ch, LINK_GO_HOME, NULL, 0);
+	while (!err) {
+		err = mig_chan_recv(&d->ch, &type, &body, &blen, 60000);
+		if (err)
+			break;
+		if (type == LINK_MIG_BEGIN) {
+			if (migp_begin_decode(body, blen, &b) < 0)
+				err = -EBADMSG;
+			break;
+		}
+		if (type == LINK_EXIT) {
+			struct migp_exit e;
+
+			if (migp_exit_decode(body, blen, &e) < 0)
+				return -EBADMSG;
+			if (unpark(d) == 0)
+				finish(d, &e);
+			return 1; /* it ended on the way */
+		}
+		if (type != LINK_SYSCALL)
+			err = -EBADMSG;
+		else if (!(err = unpark(d)) && !(err = serve_syscall(d, body, blen)))
+			err = park(d);
+	}
+	if (!err)
+		err = mig_chan_recv_image(&d->ch, b.image_len, &img);
+	if (!err)
+		err = unpark(d);
+	if (err)
+		return err;
+	/* our parking pipe and scratch go; the image has the rest */
+	if (sys(d, &ret, SYS_close, PARK_FD, 0, 0, 0, 0, 0)) {
+		ckpt_image_free(img);
+		return -ESRCH;
+	}
+	close(d->wake_fd);
+	d->wake_fd = -1;
+	ckpt_restore_opts_init(&opts);
+	opts.stub = d->pid;
+	err = ckpt_restore(img, &opts, &pid);
+	ckpt_image_free(img);
+	ack.err = err;
+	if (err)
+		snprintf(ack.why, sizeof(ack.why), "cannot restore it at home: %s", strerror(-err));
+	n = migp_ack_encode(buf, sizeof(buf), &ack);
+	if (n > 0 && mig_chan_send(&d->ch, LINK_MIG_ACK, buf, (size_t)n))
+		pr_debug("remote gone before the home ack");
+	if (err)
+		return err; /* the restore killed the process: "lost" */
+	/* it runs at home again, untraced; signals that came meanwhile follow */
+	if (ckpt_resume(d->pid))
+		return -ESRCH;
+	for (unsigned i = 0; i < d->npending; i++)
+		kill(d->pid, (int)d->pending_sig[i]);
+	pr_info("process %d is back home from node %u in %llu ms", d->pid, d->a->target_id,
+		(unsigned long long)(now_us() - t0) / 1000);
+	report(d, "home");
+	return 0;
+}
+
 static int serve(struct deputy *d)
 {
 	sigset_t set;
@@ -498,12 +575,27 @@ static int serve(struct deputy *d)
 		return -errno;
 	err = park(d);
 	while (!err) {
-		struct pollfd p[2] = { { .fd = d->ch.fd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = d->ch.fd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN }, { .fd = d->a->report_fd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 
-		if (!mig_chan_pending(&d->ch) && poll(p, 2, -1) < 0 && errno != EINTR) {
+		if (!mig_chan_pending(&d->ch) && poll(p, 3, -1) < 0 && errno != EINTR) {
 			err = -errno;
 			break;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP)) {
+			/* a command from the daemon */
+			char cmd[32];
+			ssize_t cn = read(d->a->report_fd, cmd, sizeof(cmd) - 1);
+
+			if (cn > 0 && !strncmp(cmd, "home", 4)) {
+				err = go_home(d);
+				if (err >= 0)
+					return 0; /* home, or it ended meanwhile */
+				break;
+			}
+			if (cn == 0)
+				p[2].fd = -1; /* the daemon is gone: we die with it (pdeathsig) */
 		}
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			;

@@ -140,6 +140,8 @@ static int home_frame(struct remote *r, uint16_t type, const uint8_t *body, size
 		return 0;
 	case LINK_KILL:
 		return -ECANCELED;
+	case LINK_GO_HOME:
+		return -EXDEV; /* the run loop sends it home */
 	default:
 		return -EBADMSG;
 	}
@@ -254,6 +256,86 @@ static int on_syscall(struct remote *r)
 	return ptr_setregs(r->pid, &regs);
 }
 
+/* Send the copy home: stop it where it is, dump it, ship the image, and
+ * once home has rebuilt it, end the copy. */
+static int send_home(struct remote *r)
+{
+	struct ckpt_image *img = NULL;
+	struct ckpt_why why = { 0 };
+	struct migp_begin b = { 0 };
+	struct migp_ack a;
+	uint8_t buf[MIGP_BEGIN_SIZE];
+	const uint8_t *body;
+	size_t blen;
+	uint16_t type;
+	int st, err, n;
+
+	if (syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
+		return -ESRCH;
+	for (;;) {
+		if (waitpid(r->pid, &st, __WALL) != r->pid)
+			return -ESRCH;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			send_exit(r, WIFEXITED(st) ? MIGP_EXITED : MIGP_KILLED,
+				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
+				WIFSIGNALED(st) && WCOREDUMP(st));
+			return 0;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
+			/* in a call that goes home: stop before it, so it runs
+			 * again at home once the process is back */
+			struct user_regs_struct regs;
+
+			if (ptr_getregs(r->pid, &regs))
+				return -ESRCH;
+			regs.rax = regs.orig_rax;
+			regs.rip -= 2;
+			regs.orig_rax = (unsigned long long)-1;
+			if (ptr_setregs(r->pid, &regs))
+				return -ESRCH;
+			break;
+		}
+		if (WSTOPSIG(st) == SIGSTOP)
+			break; /* ours: stopped where it ran */
+		/* another signal on the way: deliver it, wait on */
+		if (ptrace(PTRACE_CONT, r->pid, NULL, (void *)(long)WSTOPSIG(st)) < 0)
+			return -ESRCH;
+	}
+	err = ckpt_dump(r->pid, &img, &why);
+	if (err) {
+		pr_err("guest %d: cannot dump it to send it home: %s %s (%s)", r->pid, why.words,
+			why.detail, strerror(-err));
+		return err;
+	}
+	b.home_id = 1; /* unused on the way home */
+	b.pid = (uint32_t)r->home_pid;
+	b.image_len = ckpt_image_encoded_size(img);
+	snprintf(b.comm, sizeof(b.comm), "%s", img->comm);
+	n = migp_begin_encode(buf, sizeof(buf), &b);
+	err = n < 0 ? n : mig_chan_send(r->ch, LINK_MIG_BEGIN, buf, (size_t)n);
+	if (!err)
+		err = mig_chan_send_image(r->ch, img);
+	ckpt_image_free(img);
+	if (!err)
+		err = mig_chan_recv(r->ch, &type, &body, &blen, 60000);
+	if (!err && (type != LINK_MIG_ACK || migp_ack_decode(body, blen, &a) < 0))
+		err = -EBADMSG;
+	if (err)
+		pr_err("guest %d: sending it home failed: %s", r->pid, strerror(-err));
+	else if (a.err)
+		pr_err("guest %d: home could not take it back: %s", r->pid, a.why);
+	/* either way the copy ends: at home it runs now, or it is lost */
+	r->exit_sent = true;
+	kill(r->pid, SIGKILL);
+	while (waitpid(r->pid, NULL, __WALL) > 0)
+		;
+	if (!err)
+		pr_info("guest %d (home pid %d) went home", r->pid, r->home_pid);
+	return err ? err : -ECANCELED;
+}
+
 static int run(struct remote *r)
 {
 	sigset_t set;
@@ -318,6 +400,11 @@ static int run(struct remote *r)
 			err = mig_chan_recv(r->ch, &type, &body, &blen, 30000);
 			if (!err)
 				err = home_frame(r, type, body, blen);
+			if (err == -EXDEV) {
+				err = send_home(r);
+				if (err == -ECANCELED || err == 0)
+					return 0;
+			}
 			if (err)
 				goto out;
 		}

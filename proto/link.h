@@ -18,6 +18,8 @@ enum link_frame_type {
 	LINK_SIGNAL = 22,    /* home -> remote: a signal sent to the home pid */
 	LINK_EXIT = 23,      /* remote -> home: the process exited or was killed */
 	LINK_KILL = 24,      /* home -> remote: the home process is gone: kill it */
+	LINK_GO_HOME = 25,   /* home -> remote: send the process back (MIG_BEGIN +
+			      * MIG_IMAGE from remote to home, MIG_ACK back) */
 };
 
 #define LINK_PING_SIZE 8

@@ -11,6 +11,9 @@
  *   SIGNAL {sig}                 ------->  (a signal sent to the home pid)
  *                                <-------  EXIT {exited|killed, code}
  *   KILL                         ------->  (the home process is gone)
+ *   GO_HOME                      ------->  (bring it back)
+ *                                <-------  MIG_BEGIN, MIG_IMAGE chunks (its image now)
+ *   MIG_ACK {0 or -errno}        ------->  (restored at home: the copy goes)
  */
 #ifndef OM_PROTO_MIGP_H
 #define OM_PROTO_MIGP_H

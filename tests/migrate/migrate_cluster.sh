@@ -56,6 +56,24 @@ rc=0; wait "$VPID" || rc=$?
 t_is "$rc" 0 "the parent reaps exit status 0 at home"
 t_is "$(cat "$D/loop.out")" "$(printf 'READY\nPASS')" "the loop verified its state and said PASS through its home stdout"
 
+# --- there and back, several times: 1 -> 2 -> home -> 3 -> home ----------
+for v in loop mem-static fpu signals; do
+	start "$v" || { t_fail "$v did not print READY"; continue; }
+	path=""
+	for hop in 2 home 3 home; do
+		if ! node 1 migrate "$VPID" "$hop" >"$D/$v.mig" 2>&1; then
+			path="$path $hop(FAILED: $(cat "$D/$v.mig"))"
+			break
+		fi
+		path="$path $hop:$(node 1 mosctl where "$VPID")"
+	done
+	t_is "$path" " 2:2 home:1 3:3 home:1" "$v: where after each hop of 1 -> 2 -> home -> 3 -> home"
+	[ "$v" = signals ] && kill -USR2 "$VPID"
+	kill -USR1 "$VPID"
+	rc=0; wait "$VPID" || rc=$?
+	t_is "$rc:$(tr '\n' ' ' <"$D/$v.out")" "0:READY PASS " "$v: back home it verifies its state, PASS, exit 0"
+done
+
 # --- a static binary, and memory/FPU/signal state across a real move ------
 for v in loop-static mem fpu signals; do
 	start "$v" || { t_fail "$v did not print READY"; continue; }
