@@ -37,6 +37,7 @@ struct ctl_client {
 	gid_t gid;
 	pid_t pid;
 	bool pending; /* waiting for a migration's outcome */
+	struct ctl_batch *batch; /* bring: several at once */
 	char *in;
 	size_t in_len, in_cap;
 	char *out;
@@ -45,6 +46,14 @@ struct ctl_client {
 };
 
 static unsigned nclients;
+
+/* bring: every process of ours that runs away comes home; the reply
+ * comes once all are back (or failed) */
+struct ctl_batch {
+	struct ctl_client *c;
+	unsigned remaining, moved, failed;
+	char why[256];
+};
 
 typedef json_t *(*ctl_fn)(struct ctl_client *c, json_t *req, int *err, char *msg, size_t msgcap);
 
@@ -132,21 +141,79 @@ static json_t *do_set(struct ctl_client *c, json_t *req, int *err, char *msg, si
 	return *err ? NULL : reply_ok();
 }
 
+
+static void batch_done(void *arg, int err, const char *why)
+{
+	struct ctl_batch *b = arg;
+
+	if (err) {
+		b->failed++;
+		snprintf(b->why, sizeof(b->why), "%s", why && *why ? why : strerror(-err));
+	} else {
+		b->moved++;
+	}
+	if (--b->remaining)
+		return;
+	struct ctl_client *c = b->c;
+	json_t *r = b->failed ? json_pack("{s:b,s:i,s:s,s:i}", "ok", 0, "errno", (json_int_t)-EIO,
+		"error", b->why, "moved", (json_int_t)b->moved) :
+		json_pack("{s:b,s:i}", "ok", 1, "moved", (json_int_t)b->moved);
+
+	c->batch = NULL;
+	free(b);
+	c->pending = false;
+	ctl_send_reply(c, r);
+}
+
+static json_t *bring_all(struct ctl_client *c)
+{
+	struct node *n = c->n;
+	struct ctl_batch *b = calloc(1, sizeof(*b));
+	struct om_proc *p;
+	json_t *r;
+
+	if (!b)
+		return NULL;
+	b->c = c;
+	/* procs_bring_home only sends the request: no callback runs in here */
+	for (size_t i = 0; (p = procs_at(i)); i++) {
+		if (p->where == n->self_id)
+			continue;
+		if (procs_bring_home(n, p, batch_done, b) == 0) {
+			b->remaining++;
+		} else {
+			b->failed++;
+			snprintf(b->why, sizeof(b->why), "process %d could not be asked home", p->pid);
+		}
+	}
+	if (b->remaining) {
+		c->batch = b;
+		c->pending = true;
+		return CTL_PENDING;
+	}
+	r = b->failed ? json_pack("{s:b,s:i,s:s,s:i}", "ok", 0, "errno", (json_int_t)-EIO, "error",
+		b->why, "moved", 0) : json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
+	free(b);
+	return r;
+}
+
 static json_t *do_expel_bring(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
 	struct node *n = c->n;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 
-	/* expel implies block, bring implies lstay (mosctl(1)). No process
-	 * migrates yet, so there are no guests to send away and none of ours
-	 * is away: both are complete at once. */
+	/* expel implies block, bring implies lstay (mosctl(1)) */
 	if (!strcmp(cmd, "expel"))
 		n->admin.block = true;
 	else
 		n->admin.lstay = true;
 	pr_info("admin: %s (implies %s)", cmd, !strcmp(cmd, "expel") ? "block" : "lstay");
 	*err = admin_save(n);
-	return *err ? NULL : json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
+	if (*err)
+		return NULL;
+	if (!strcmp(cmd, "expel")) /* guests: sending them home comes with expel support */
+		return json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
+	return bring_all(c);
 }
 
 static json_t *do_setspeed(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
@@ -498,6 +565,10 @@ static void client_free(struct ctl_client *c)
 {
 	if (c->pending)
 		procs_cancel_waiters(c);
+	if (c->batch) {
+		procs_cancel_waiters(c->batch);
+		free(c->batch);
+	}
 	ev_fd_del(c->n->loop, c->fd);
 	close(c->fd);
 	free(c->in);

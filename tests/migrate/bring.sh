@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# mosctl bring: every process of this node that runs elsewhere comes home
+# (and lstay is set); the command returns once they are all back.
+. "$(dirname "$0")/../integration/lib.sh"
+t_require_root
+B=${BUILD:-build}
+[[ $B = /* ]] || B=$T_ROOT/$B
+VICT=$B/victims
+[ -x "$VICT/loop" ] || t_skip_all "no victims in $VICT (make)"
+cluster_start 3 || t_bail "3-node cluster did not form"
+D=$CLUSTER_DIR
+has_ready() { grep -qx READY "$1"; }
+
+pids=()
+for k in 2 3; do
+	omcluster run 1 --dir "$D" mosrun "$VICT/loop" >"$D/loop$k.out" 2>&1 &
+	pids+=($!)
+	wait_until 5 has_ready "$D/loop$k.out" || t_bail "loop $k did not print READY"
+	t_ok "a loop moves to node $k" node 1 migrate "$!" "$k"
+done
+t_is "$(node 1 mosctl where "${pids[0]}") $(node 1 mosctl where "${pids[1]}")" "2 3" "they run at nodes 2 and 3"
+t_like "$(node 1 mosctl bring)" "brought home" "mosctl bring returns"
+t_is "$(node 1 mosctl where "${pids[0]}") $(node 1 mosctl where "${pids[1]}")" "1 1" "both are home"
+t_is "$(node 1 mosctl status --json | jq .self.admin.lstay)" true "bring implies lstay"
+t_like "$(node 1 mosctl bring)" "brought home" "bring with nothing away returns at once"
+for i in 0 1; do
+	kill -USR1 "${pids[i]}"
+	rc=0; wait "${pids[i]}" || rc=$?
+	t_is "$rc:$(tr '\n' ' ' <"$D/loop$((i + 2)).out")" "0:READY PASS " "loop $((i + 2)) passes at home"
+done
+t_done
