@@ -238,16 +238,63 @@ static void on_member_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(t, MEMBER_TICK_MS);
 }
 
-static void on_term(struct ev_loop *loop, int signo, void *arg)
-{
-	struct node *n = arg;
+#define STOP_BRING_MS 15000
 
-	pr_info("signal %d: leaving the cluster and stopping", signo);
+static unsigned stop_waiting;
+
+static void leave_and_stop(struct node *n)
+{
 	if (!n->off)
 		info_send_leave(n);
 	if (n->cfg.discover)
 		disc_close(n); /* announces that we leave */
-	ev_loop_stop(loop);
+	ev_loop_stop(n->loop);
+}
+
+static void stop_brought(void *arg, int err, const char *why)
+{
+	struct node *n = arg;
+
+	if (err)
+		pr_warn("stopping: a process could not come home: %s", why ? why : strerror(-err));
+	if (stop_waiting && --stop_waiting == 0)
+		leave_and_stop(n);
+}
+
+static void stop_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	pr_warn("stopping: %u process(es) still away after %u s: stopping anyway", stop_waiting,
+		STOP_BRING_MS / 1000);
+	stop_waiting = 0;
+	leave_and_stop(arg);
+}
+
+/* SIGTERM/SIGINT: our processes that run elsewhere come home first (their
+ * deputies are our children and end with us), then we say goodbye. */
+static void on_term(struct ev_loop *loop, int signo, void *arg)
+{
+	struct node *n = arg;
+	struct om_proc *p;
+
+	if (stop_waiting) {
+		pr_info("signal %d again: stopping now", signo);
+		leave_and_stop(n);
+		return;
+	}
+	for (size_t i = 0; (p = procs_at(i)); i++)
+		if (p->where != n->self_id && procs_bring_home(n, p, stop_brought, n) == 0)
+			stop_waiting++;
+	if (stop_waiting) {
+		struct ev_timer *t = ev_timer_new(loop, stop_timeout, n);
+
+		pr_info("signal %d: bringing %u process(es) home, then stopping", signo,
+			stop_waiting);
+		if (t)
+			ev_timer_start(t, STOP_BRING_MS);
+		return;
+	}
+	pr_info("signal %d: leaving the cluster and stopping", signo);
+	leave_and_stop(n);
 }
 
 static int load_map(struct node *n);

@@ -28,4 +28,16 @@ for i in 0 1; do
 	rc=0; wait "${pids[i]}" || rc=$?
 	t_is "$rc:$(tr '\n' ' ' <"$D/loop$((i + 2)).out")" "0:READY PASS " "loop $((i + 2)) passes at home"
 done
+# stopping the home daemon brings its migrated processes home first
+omcluster run 1 --dir "$D" mosrun "$VICT/loop" >"$D/loop4.out" 2>&1 &
+p4=$!
+wait_until 5 has_ready "$D/loop4.out" || t_bail "loop 4 did not print READY"
+t_ok "a loop moves to node 3" node 1 migrate "$p4" 3
+kill -TERM "$(cat "$D/node1/omd.pid")"
+omd1_gone() { [ ! -e "$D/node1/omd.pid" ]; }
+t_ok "node 1's daemon stops (after bringing it home) within 5 s" wait_until 5 omd1_gone
+t_like "$(cat "$D/node1/omd.log")" "bringing 1 process\(es\) home, then stopping" "it said so in its log"
+t_ok "the process lives on at home" kill -0 "$p4"
+kill -USR1 "$p4"; rc=0; wait "$p4" || rc=$?
+t_is "$rc:$(tr '\n' ' ' <"$D/loop4.out")" "0:READY PASS " "and passes, at home, after its daemon stopped"
 t_done
