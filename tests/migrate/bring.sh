@@ -19,6 +19,8 @@ for k in 2 3; do
 	t_ok "a loop moves to node $k" node 1 migrate "$!" "$k"
 done
 t_is "$(node 1 mosctl where "${pids[0]}") $(node 1 mosctl where "${pids[1]}")" "2 3" "they run at nodes 2 and 3"
+t_is "$(node 1 mps "${pids[0]}" "${pids[1]}" | awk 'NR > 1 { printf "%s ", $3 }')" "2 3 " "mps shows them on nodes 2 and 3 (NODE column)"
+t_is "$(node 1 mps $$ | awk 'NR > 1 { print $3 }')" 0 "and a local process on node 0 (here)"
 t_like "$(node 1 mosctl bring)" "brought home" "mosctl bring returns"
 t_is "$(node 1 mosctl where "${pids[0]}") $(node 1 mosctl where "${pids[1]}")" "1 1" "both are home"
 t_is "$(node 1 mosctl status --json | jq .self.admin.lstay)" true "bring implies lstay"

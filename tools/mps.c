@@ -1,0 +1,167 @@
+/* mps: ps with a NODE column (see mps(1)): where each process computes.
+ * 0 means here, as in the original; a node id means the process runs there
+ * (its home process here is the deputy). */
+#include "lib/util.h"
+#include "tools/common/client.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "Usage: mps [a] [x] [-a] [-x] [--json] [PID...]\n"
+		    "\n"
+		    "Lists processes like ps, with a NODE column: 0 = runs here, N = runs at\n"
+		    "node N (migrated; its home process here is the deputy).\n"
+		    "  a, -a   all users' processes (default: yours)\n"
+		    "  x, -x   also processes without a terminal (default: all of them are shown)\n"
+		    "  --json  one JSON object per process\n"
+		    "See mps(1).\n");
+}
+
+struct pinfo {
+	int pid;
+	unsigned uid;
+	char state;
+	char tty[16];
+	unsigned long long ticks;
+	char cmd[512];
+};
+
+static int read_proc(int pid, struct pinfo *pi)
+{
+	char path[64], buf[4096], *p;
+	ssize_t n;
+	int tty_nr = 0;
+	unsigned long long ut = 0, st = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -ENOENT;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	if (sscanf(p + 2, "%c %*d %*d %*d %d %*d %*u %*u %*u %*u %*u %llu %llu", &pi->state,
+		    &tty_nr, &ut, &st) != 4)
+		return -EINVAL;
+	pi->pid = pid;
+	pi->ticks = ut + st;
+	if (tty_nr) {
+		unsigned maj = major((dev_t)tty_nr), min = minor((dev_t)tty_nr);
+
+		if (maj == 136)
+			snprintf(pi->tty, sizeof(pi->tty), "pts/%u", min);
+		else if (maj == 4)
+			snprintf(pi->tty, sizeof(pi->tty), "tty%u", min);
+		else
+			snprintf(pi->tty, sizeof(pi->tty), "%u:%u", maj, min);
+	} else {
+		snprintf(pi->tty, sizeof(pi->tty), "?");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nUid:")))
+		pi->uid = (unsigned)strtoul(p + 5, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = read_file(path, pi->cmd, sizeof(pi->cmd));
+	if (n > 0) {
+		for (ssize_t i = 0; i < n - 1; i++)
+			if (!pi->cmd[i])
+				pi->cmd[i] = ' ';
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (read_file(path, buf, sizeof(buf)) > 0)
+			snprintf(pi->cmd, sizeof(pi->cmd), "[%s]", strstrip(buf));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	bool all = false, json = false;
+	long want[256];
+	size_t nwant = 0;
+	long self_id = 0, hz = sysconf(_SC_CLK_TCK);
+	json_t *procs = NULL, *r;
+	int code;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		long v;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (!parse_long(a, 1, 0x3fffffff, &v)) {
+			if (nwant < ARRAY_SIZE(want))
+				want[nwant++] = v;
+		} else if (strspn(a + (a[0] == '-'), "axu") == strlen(a + (a[0] == '-'))) {
+			all |= strchr(a, 'a') != NULL;
+		} else {
+			fprintf(stderr, "mps: unknown option %s\n", a);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	r = client_request("mps", json_pack("{s:s}", "cmd", "procs"), &code);
+	if (!r)
+		fprintf(stderr, "mps: NODE shows 0 for every process\n");
+	if (r) {
+		procs = json_incref(json_object_get(r, "procs"));
+		json_decref(r);
+	}
+	r = procs ? client_status("mps", &code) : NULL;
+	if (r) {
+		self_id = (long)json_integer_value(json_object_get(json_object_get(r, "self"), "id"));
+		json_decref(r);
+	}
+	if (!json)
+		printf("%7s %-8s %4s %-4s %8s %s\n", "PID", "TTY", "NODE", "STAT", "TIME", "COMMAND");
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		struct pinfo pi = { 0 };
+		long node = 0;
+		json_t *o;
+		size_t k;
+
+		if (!isdigit((unsigned char)de->d_name[0]) || read_proc(atoi(de->d_name), &pi))
+			continue;
+		if (nwant) {
+			bool hit = false;
+
+			for (size_t w = 0; w < nwant; w++)
+				hit |= want[w] == pi.pid;
+			if (!hit)
+				continue;
+		} else if (!all && pi.uid != getuid()) {
+			continue;
+		}
+		json_array_foreach(procs, k, o)
+			if (json_integer_value(json_object_get(o, "pid")) == pi.pid) {
+				long where = (long)json_integer_value(json_object_get(o, "where"));
+
+				node = where == self_id ? 0 : where;
+			}
+		unsigned long long s = pi.ticks / (unsigned long long)hz;
+
+		if (json)
+			printf("{\"pid\":%d,\"tty\":\"%s\",\"node\":%ld,\"stat\":\"%c\",\"seconds\":%llu}\n",
+				pi.pid, pi.tty, node, pi.state, s);
+		else
+			printf("%7d %-8s %4ld %-4c %4llu:%02llu %s\n", pi.pid, pi.tty, node, pi.state,
+				s / 60, s % 60, pi.cmd);
+	}
+	if (d)
+		closedir(d);
+	json_decref(procs);
+	return 0;
+}
