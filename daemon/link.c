@@ -12,6 +12,7 @@
 #include "proto/migp.h"
 #include "mig/chan.h"
 #include "mig/mig.h"
+#include "daemon/procs.h"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -123,6 +124,8 @@ static int start_remote(struct link_conn *c, const uint8_t *body, size_t len,
 		_exit(mig_remote_main(&ra, &ch, &b));
 	}
 	pr_debug("process %u of node %u arrives: remote child %d", b.pid, b.home_id, (int)child);
+	if (guests_add(child, b.home_id, (pid_t)b.pid, b.uid, b.comm))
+		pr_warn("guest table full: guest %d cannot be expelled", (int)child);
 	return LINK_HANDED_OFF;
 }
 

@@ -196,7 +196,8 @@ static void on_child(struct ev_loop *loop, int signo, void *arg)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		procs_child_exited(n, pid, st);
+		if (!guests_child_exited(pid))
+			procs_child_exited(n, pid, st);
 }
 
 void node_go_off(struct node *n)

@@ -245,3 +245,82 @@ void procs_cancel_waiters(void *arg)
 			procs[i].done_arg = NULL;
 		}
 }
+
+/* --- guests: processes of other nodes running here ----------------------- */
+
+#define MAX_GUESTS 1024
+
+static struct om_guest guests[MAX_GUESTS];
+static unsigned expel_waiting;
+static procs_done_fn expel_done;
+static void *expel_arg;
+
+int guests_add(pid_t remote, uint16_t home_id, pid_t home_pid, uid_t uid, const char *comm)
+{
+	for (size_t i = 0; i < MAX_GUESTS; i++) {
+		if (guests[i].remote)
+			continue;
+		guests[i] = (struct om_guest){ .remote = remote, .home_id = home_id,
+			.home_pid = home_pid, .uid = uid, .since_ms = now_ms() };
+		snprintf(guests[i].comm, sizeof(guests[i].comm), "%s", comm);
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+size_t guests_count(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < MAX_GUESTS; i++)
+		n += guests[i].remote != 0;
+	return n;
+}
+
+const struct om_guest *guests_at(size_t idx)
+{
+	for (size_t i = 0; i < MAX_GUESTS; i++)
+		if (guests[i].remote && idx-- == 0)
+			return &guests[i];
+	return NULL;
+}
+
+bool guests_child_exited(pid_t child)
+{
+	for (size_t i = 0; i < MAX_GUESTS; i++) {
+		if (guests[i].remote != child)
+			continue;
+		memset(&guests[i], 0, sizeof(guests[i]));
+		if (expel_waiting && --expel_waiting == 0 && expel_done) {
+			procs_done_fn done = expel_done;
+
+			expel_done = NULL;
+			done(expel_arg, 0, NULL);
+		}
+		return true;
+	}
+	return false;
+}
+
+int guests_expel(procs_done_fn done, void *arg)
+{
+	if (expel_done)
+		return -EALREADY;
+	expel_waiting = 0;
+	for (size_t i = 0; i < MAX_GUESTS; i++)
+		if (guests[i].remote && kill(guests[i].remote, SIGUSR1) == 0)
+			expel_waiting++;
+	if (!expel_waiting)
+		return 1; /* nobody here */
+	expel_done = done;
+	expel_arg = arg;
+	return 0;
+}
+
+void guests_cancel_waiter(void *arg)
+{
+	if (expel_arg == arg) {
+		expel_done = NULL;
+		expel_arg = NULL;
+	}
+}

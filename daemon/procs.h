@@ -45,4 +45,26 @@ void procs_child_exited(struct node *n, pid_t child, int status);
 /* a waiting client went away */
 void procs_cancel_waiters(void *arg);
 
+/* Guests: processes of other nodes that run here, one remote child each
+ * (mig/remote.c). Expelling sends each home (SIGUSR1 to its remote). */
+struct om_guest {
+	pid_t remote;      /* our child serving it; 0 = free */
+	uint16_t home_id;
+	pid_t home_pid;
+	uid_t uid;
+	char comm[16];
+	uint64_t since_ms;
+};
+
+int guests_add(pid_t remote, uint16_t home_id, pid_t home_pid, uid_t uid, const char *comm)
+	__attribute__((warn_unused_result));
+size_t guests_count(void);
+const struct om_guest *guests_at(size_t idx);
+/* a child exited: true if it served a guest */
+bool guests_child_exited(pid_t child);
+/* Ask every guest to go home; done(arg, 0, NULL) once all are gone.
+ * 0 started, 1 no guests, -EALREADY. */
+int guests_expel(procs_done_fn done, void *arg) __attribute__((warn_unused_result));
+void guests_cancel_waiter(void *arg);
+
 #endif

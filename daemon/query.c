@@ -3,6 +3,7 @@
  * tree), so that no two views can disagree. */
 #include "daemon/query.h"
 #include "daemon/node.h"
+#include "daemon/procs.h"
 #include "gossip/gossip.h"
 #include "lib/util.h"
 #include "map/map.h"
@@ -152,6 +153,17 @@ json_t *query_status(struct node *n)
 		json_array_append_new(nodes, o);
 	}
 	json_object_set_new(root, "nodes", nodes);
+
+	/* guests: processes of other nodes running here */
+	json_t *ga = json_array();
+	const struct om_guest *g;
+
+	for (size_t i = 0; (g = guests_at(i)); i++)
+		json_array_append_new(ga, json_pack("{s:i,s:i,s:i,s:s,s:i,s:I}", "home",
+			(json_int_t)g->home_id, "home_pid", (json_int_t)g->home_pid, "uid",
+			(json_int_t)g->uid, "comm", g->comm, "server_pid", (json_int_t)g->remote,
+			"age_ms", (json_int_t)(now - g->since_ms)));
+	json_object_set_new(root, "guests", ga);
 
 	const struct counters *c = &n->cnt;
 	json_object_set_new(root, "counters",

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -36,7 +37,7 @@
 #include <unistd.h>
 
 #define SCRATCH_MIN (1u << 20)
-#define PARK_FD 1000 /* the parking pipe's read end in the process */
+#define PARK_FD 1000 /* where the parking pipe's read end goes, RLIMIT_NOFILE allowing */
 
 struct deputy {
 	const struct mig_deputy_args *a;
@@ -46,7 +47,11 @@ struct deputy {
 	uint64_t scratch;        /* our scratch mapping in the process */
 	size_t scratch_len;
 	int wake_fd;             /* our copy of the parking pipe's write end */
+	int park_fd;             /* its read end, in the process */
 	bool parked;
+	int sfd;                 /* SIGCHLD signalfd while serving, or -1 */
+	bool home_asked;         /* the daemon said "home" */
+	bool daemon_gone;
 	struct user_regs_struct regs; /* the process's registers when frozen */
 	uint32_t rpid;           /* the process at the target */
 	uint32_t pending_sig[64];
@@ -114,6 +119,56 @@ static int wait_stop(struct deputy *d, int *status)
 	}
 }
 
+/* A command from the daemon on the report pipe: "home". */
+static void read_command(struct deputy *d)
+{
+	char cmd[32];
+	ssize_t n = read(d->a->report_fd, cmd, sizeof(cmd) - 1);
+
+	if (n > 0 && !strncmp(cmd, "home", 4))
+		d->home_asked = true;
+	if (n == 0)
+		d->daemon_gone = true; /* we die with it (pdeathsig) */
+}
+
+/* wait_stop() for a call the process asked for, which may block for ever:
+ * a "home" from the daemon meanwhile interrupts it (PTRACE_INTERRUPT). */
+static int wait_stop_fwd(struct deputy *d, int *status)
+{
+	bool interrupted = false;
+
+	if (d->sfd < 0)
+		return wait_stop(d, status);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
+			{ .fd = d->daemon_gone ? -1 : d->a->report_fd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		pid_t r = waitpid(d->pid, status, __WALL | WNOHANG);
+
+		if (r < 0 && errno != EINTR)
+			return -ESRCH;
+		if (r == d->pid) {
+			if (WIFEXITED(*status) || WIFSIGNALED(*status))
+				return -ESRCH;
+			if (WIFSTOPPED(*status))
+				return WSTOPSIG(*status);
+			continue;
+		}
+		if (d->home_asked && !interrupted) {
+			interrupted = true;
+			if (ptrace(PTRACE_INTERRUPT, d->pid, NULL, NULL) < 0)
+				return -ESRCH;
+			continue;
+		}
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		while (read(d->sfd, &si, sizeof(si)) == sizeof(si))
+			;
+		if (p[1].revents & (POLLIN | POLLHUP))
+			read_command(d);
+	}
+}
+
 /* The process sits in a signal-delivery stop for sig: keep the signal and
  * its siginfo for the remote (the home process never handles it). */
 static void queue_signal(struct deputy *d, int sig)
@@ -132,16 +187,18 @@ static void queue_signal(struct deputy *d, int sig)
 	d->pending_sig[d->npending++] = (uint32_t)sig;
 }
 
-/* Run one system call in the stopped process. A signal that arrives while
- * it blocks interrupts it: the signal is queued for the remote, and *intr
- * says so. */
-static int inject(struct deputy *d, long nr, const uint64_t args[6], long *ret, bool *intr)
+/* Run one system call in the stopped process; signals that arrive are
+ * queued for the remote. A call the process asked for (fwd) is not run if
+ * a signal came first: *ret is then -ERESTARTNOINTR, and the remote runs it
+ * again after the signal. A signal that interrupts it while it blocks makes
+ * it return an -ERESTART* code (the single-step trap comes before that
+ * signal's stop: drain_signals() collects it). */
+static int inject(struct deputy *d, long nr, const uint64_t args[6], long *ret, bool fwd)
 {
 	struct user_regs_struct r = d->regs;
+	bool early = false;
 	int st, sig, err;
 
-	if (intr)
-		*intr = false;
 	r.rip = d->insn;
 	r.rax = (unsigned long long)nr;
 	r.orig_rax = (unsigned long long)-1;
@@ -157,29 +214,35 @@ static int inject(struct deputy *d, long nr, const uint64_t args[6], long *ret, 
 	if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
 		return -errno;
 	for (;;) {
-		sig = wait_stop(d, &st);
+		sig = fwd ? wait_stop_fwd(d, &st) : wait_stop(d, &st);
 		if (sig < 0)
 			return sig;
 		if (sig == SIGTRAP && (st >> 16) == 0)
 			break;
-		if ((st >> 16) == PTRACE_EVENT_STOP) {
-			/* a group stop: keep stepping */
-			if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
-				return -errno;
-			continue;
+		/* a group stop or our interrupt: keep stepping. A signal for
+		 * the home pid: it belongs to the remote; step on, suppressed.
+		 * Either before the call ran: a process's call becomes a
+		 * harmless getppid, to be asked for again (after the signal,
+		 * or at home) */
+		if ((st >> 16) != PTRACE_EVENT_STOP)
+			queue_signal(d, sig);
+		else if (!d->home_asked)
+			fwd = false; /* nothing to undo for a group stop */
+		if (fwd && !early) {
+			early = true;
+			if (ptr_getregs(d->pid, &r) == 0 && r.rip == d->insn) {
+				r.rax = SYS_getppid;
+				if (ptr_setregs(d->pid, &r))
+					return -ESRCH;
+			}
 		}
-		/* a signal for the home pid: it belongs to the remote. The call
-		 * was interrupted (or had not started); step on, suppressed. */
-		queue_signal(d, sig);
-		if (intr)
-			*intr = true;
 		if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
 			return -errno;
 	}
 	err = ptr_getregs(d->pid, &r);
 	if (err)
 		return err;
-	*ret = (long)r.rax;
+	*ret = early ? -MIG_ERESTARTNOINTR : (long)r.rax;
 	return 0;
 }
 
@@ -188,7 +251,16 @@ static int sys(struct deputy *d, long *ret, long nr, uint64_t a0, uint64_t a1, u
 {
 	uint64_t args[6] = { a0, a1, a2, a3, a4, a5 };
 
-	return inject(d, nr, args, ret, NULL);
+	return inject(d, nr, args, ret, false);
+}
+
+/* After a call interrupted by a signal: the signal's stop comes after the
+ * call's trap. Step through a harmless call to collect it (and any other). */
+static int drain_signals(struct deputy *d)
+{
+	long ret;
+
+	return sys(d, &ret, SYS_getppid, 0, 0, 0, 0, 0, 0);
 }
 
 /* Park: step into read(PARK_FD) and return without waiting; the single
@@ -200,7 +272,7 @@ static int park(struct deputy *d)
 	r.rip = d->insn;
 	r.rax = SYS_read;
 	r.orig_rax = (unsigned long long)-1;
-	r.rdi = PARK_FD;
+	r.rdi = (unsigned long long)d->park_fd;
 	r.rsi = d->scratch;
 	r.rdx = 1;
 	if (ptr_setregs(d->pid, &r) || ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
@@ -234,9 +306,32 @@ static int unpark(struct deputy *d)
 	return 0;
 }
 
+/* Put the parking pipe's read end high, out of the way of the process's
+ * own descriptors (which take the lowest free numbers), but below its
+ * RLIMIT_NOFILE, and never over a descriptor it has. */
+static int place_park_fd(struct deputy *d, int fd)
+{
+	struct rlimit rl;
+	long start = PARK_FD, ret;
+
+	if (prlimit(d->pid, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur <= (rlim_t)start)
+		start = rl.rlim_cur > 4 ? (long)rl.rlim_cur - 1 : 3;
+	for (; start > fd; start /= 2) {
+		if (sys(d, &ret, SYS_fcntl, (uint64_t)fd, F_DUPFD_CLOEXEC, (uint64_t)start, 0, 0,
+			    0))
+			return -ESRCH;
+		if (ret >= 0) {
+			d->park_fd = (int)ret;
+			return 1; /* fd is a spare now */
+		}
+	}
+	d->park_fd = fd; /* every higher number is taken: it stays where it is */
+	return 0;
+}
+
 static int set_up_home(struct deputy *d)
 {
-	long ret, fds;
+	long ret;
 	uint64_t empty = 0;
 	int err;
 
@@ -258,9 +353,9 @@ static int set_up_home(struct deputy *d)
 	err = ptr_read_mem(d->pid, d->scratch, pfd, sizeof(pfd));
 	if (err)
 		return err;
-	err = sys(d, &ret, SYS_dup3, (uint64_t)pfd[0], PARK_FD, O_CLOEXEC, 0, 0, 0);
-	if (err || ret < 0)
-		return err ? err : (int)ret;
+	err = place_park_fd(d, pfd[0]);
+	if (err < 0)
+		return err;
 	int pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
 
 	if (pidfd < 0)
@@ -269,8 +364,7 @@ static int set_up_home(struct deputy *d)
 	close(pidfd);
 	if (d->wake_fd < 0)
 		return -errno;
-	fds = pfd[0];
-	if (sys(d, &ret, SYS_close, (uint64_t)fds, 0, 0, 0, 0, 0) ||
+	if ((err && sys(d, &ret, SYS_close, (uint64_t)pfd[0], 0, 0, 0, 0, 0)) ||
 		sys(d, &ret, SYS_close, (uint64_t)pfd[1], 0, 0, 0, 0, 0))
 		return -ESRCH;
 	/* every signal must reach us: the real mask lives at the remote */
@@ -384,7 +478,6 @@ static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
 	size_t need, rlen = 0, in_len = 0;
 	const void *in;
 	long ret = -ENOSYS;
-	bool intr = false;
 	int err = rsys_req_decode(req, len, &c);
 
 	if (err)
@@ -416,11 +509,17 @@ static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
 			     wlen)))
 		goto out;
 	rsys_call_args(c, args);
-	err = inject(d, rsys_call_nr(c), args, &ret, &intr);
+	/* signals that came while we woke it go first: the remote delivers
+	 * them, then asks again (a process that has them blocked there
+	 * asks again at once). On the way home, it asks again at home. */
+	if (d->npending || d->home_asked)
+		ret = -MIG_ERESTARTNOINTR;
+	else
+		err = inject(d, rsys_call_nr(c), args, &ret, true);
+	if (!err && MIG_IS_RESTART(ret))
+		err = drain_signals(d); /* the signal that interrupted it */
 	if (err)
 		goto out;
-	if (intr && ret >= -516 && ret <= -512)
-		ret = -EINTR; /* ERESTART*: the remote delivers the signal, returns EINTR */
 	size_t back = rsys_call_read_len(c);
 
 	after = malloc(back ? back : 1);
@@ -533,7 +632,7 @@ static int go_home(struct deputy *d)
 	if (err)
 		return err;
 	/* our parking pipe and scratch go; the image has the rest */
-	if (sys(d, &ret, SYS_close, PARK_FD, 0, 0, 0, 0, 0)) {
+	if (sys(d, &ret, SYS_close, (uint64_t)d->park_fd, 0, 0, 0, 0, 0)) {
 		ckpt_image_free(img);
 		return -ESRCH;
 	}
@@ -573,29 +672,29 @@ static int serve(struct deputy *d)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		return -errno;
+	d->sfd = sfd;
 	err = park(d);
 	while (!err) {
 		struct pollfd p[3] = { { .fd = d->ch.fd, .events = POLLIN },
-			{ .fd = sfd, .events = POLLIN }, { .fd = d->a->report_fd, .events = POLLIN } };
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = d->daemon_gone ? -1 : d->a->report_fd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 
+		if (d->home_asked) {
+			/* asked for during a forwarded call, or just now */
+			err = go_home(d);
+			if (err >= 0)
+				return 0; /* home, or it ended meanwhile */
+			break;
+		}
 		if (!mig_chan_pending(&d->ch) && poll(p, 3, -1) < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
 		if (p[2].revents & (POLLIN | POLLHUP)) {
-			/* a command from the daemon */
-			char cmd[32];
-			ssize_t cn = read(d->a->report_fd, cmd, sizeof(cmd) - 1);
-
-			if (cn > 0 && !strncmp(cmd, "home", 4)) {
-				err = go_home(d);
-				if (err >= 0)
-					return 0; /* home, or it ended meanwhile */
-				break;
-			}
-			if (cn == 0)
-				p[2].fd = -1; /* the daemon is gone: we die with it (pdeathsig) */
+			read_command(d); /* a command from the daemon */
+			if (d->home_asked)
+				continue;
 		}
 		while (read(sfd, &si, sizeof(si)) == sizeof(si))
 			;
@@ -678,7 +777,7 @@ static int serve(struct deputy *d)
 
 int mig_deputy_main(const struct mig_deputy_args *a)
 {
-	struct deputy d = { .a = a, .pid = a->pid, .wake_fd = -1 };
+	struct deputy d = { .a = a, .pid = a->pid, .wake_fd = -1, .park_fd = -1, .sfd = -1 };
 	char why[256] = "";
 	int err;
 

@@ -26,6 +26,17 @@
 struct mig_chan;
 struct migp_begin;
 
+/* The kernel's restart codes (include/linux/errno.h, never seen by a
+ * process). A forwarded call interrupted at home by a signal returns one
+ * of them to the remote, after the signal: the remote then restarts the
+ * call or fails it with EINTR, as the kernel would, by the signal's
+ * disposition there (remote.c). */
+#define MIG_ERESTARTSYS 512
+#define MIG_ERESTARTNOINTR 513
+#define MIG_ERESTARTNOHAND 514
+#define MIG_ERESTART_RESTARTBLOCK 516
+#define MIG_IS_RESTART(ret) ((ret) <= -MIG_ERESTARTSYS && (ret) >= -MIG_ERESTART_RESTARTBLOCK)
+
 struct mig_deputy_args {
 	pid_t pid;
 	uid_t uid;

@@ -18,6 +18,7 @@
 #include "proto/migp.h"
 #include "rsys/rsys.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -35,11 +36,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* a forwarded call and its reply travel in one frame each */
+static_assert(RSYS_MAX_REQ <= STREAM_MAX_BODY, "rsys requests must fit a link frame");
+
 struct remote {
 	struct mig_chan *ch;
 	pid_t home_pid;
 	pid_t pid; /* the copy */
 	bool exit_sent;
+	bool go_home;          /* home asked for it back during a forwarded call */
+	long restart_nr;       /* interrupted call to restart or fail at the next signal, or -1 */
 	uint8_t *req;
 	siginfo_t fwd[65];     /* per signal: the siginfo from home to deliver */
 	bool fwd_set[65];
@@ -175,8 +181,68 @@ static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 			return err;
 		}
 		err = home_frame(r, type, body, blen);
+		if (err == -EXDEV) {
+			r->go_home = true; /* once this call is done */
+			err = 0;
+		}
 	}
 	return err;
+}
+
+/* Does the copy have a signal it will take (pending, not blocked)? */
+static bool signal_deliverable(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long pnd = 0, shd = 0, blk = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigPnd: %llx", &pnd);
+		sscanf(line, "ShdPnd: %llx", &shd);
+		sscanf(line, "SigBlk: %llx", &blk);
+	}
+	fclose(f);
+	return ((pnd | shd) & ~blk) != 0;
+}
+
+/* A forwarded call came back interrupted (-ERESTART*): signals from home
+ * are pending in the copy. Skip it with that code now; at the stop that
+ * delivers the first signal, restore its number as the kernel's own
+ * restart logic wants it (ERESTARTSYS restarts under SA_RESTART, fails
+ * with EINTR otherwise, restarts if no handler runs...). If no signal can
+ * be delivered (blocked there), it is restarted at once, as a blocked
+ * signal interrupts nothing. */
+static void interrupted(struct remote *r, struct user_regs_struct *regs, long nr, long *ret)
+{
+	/* the home's restart block is not the copy's: restart it whole */
+	if (*ret == -MIG_ERESTART_RESTARTBLOCK)
+		*ret = -MIG_ERESTARTNOHAND;
+	if (signal_deliverable(r->pid)) {
+		r->restart_nr = nr;
+		return;
+	}
+	regs->rip -= 2; /* back onto the syscall instruction */
+	*ret = nr;
+}
+
+/* At a signal-delivery stop: give a skipped, interrupted call its number
+ * back, so that the kernel restarts it or fails it with EINTR. */
+static void restart_at_signal(struct remote *r)
+{
+	struct user_regs_struct regs;
+
+	if (r->restart_nr < 0)
+		return;
+	if (ptr_getregs(r->pid, &regs) == 0) {
+		regs.orig_rax = (unsigned long long)r->restart_nr;
+		if (ptr_setregs(r->pid, &regs))
+			pr_debug("guest %d: cannot restart its call", r->pid);
+	}
+	r->restart_nr = -1;
 }
 
 /* A seccomp stop: the call was not local. */
@@ -202,6 +268,8 @@ static int on_syscall(struct remote *r)
 		err = forward(r, nr, a, &ret);
 		if (err)
 			return err;
+		if (MIG_IS_RESTART(ret))
+			interrupted(r, &regs, nr, &ret);
 		break;
 	case RSYS_SPECIAL:
 		switch (nr) {
@@ -297,9 +365,24 @@ static int send_home(struct remote *r)
 				return -ESRCH;
 			break;
 		}
-		if (WSTOPSIG(st) == SIGSTOP)
-			break; /* ours: stopped where it ran */
+		if (WSTOPSIG(st) == SIGSTOP) {
+			/* ours: stopped where it ran, or right after a skipped,
+			 * interrupted call: that one runs again at home */
+			if (r->restart_nr >= 0) {
+				struct user_regs_struct regs;
+
+				if (ptr_getregs(r->pid, &regs))
+					return -ESRCH;
+				regs.rax = (unsigned long long)r->restart_nr;
+				regs.rip -= 2;
+				r->restart_nr = -1;
+				if (ptr_setregs(r->pid, &regs))
+					return -ESRCH;
+			}
+			break;
+		}
 		/* another signal on the way: deliver it, wait on */
+		restart_at_signal(r);
 		if (ptrace(PTRACE_CONT, r->pid, NULL, (void *)(long)WSTOPSIG(st)) < 0)
 			return -ESRCH;
 	}
@@ -373,6 +456,7 @@ static int run(struct remote *r)
 			if (!WIFSTOPPED(st))
 				continue;
 			if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
+				r->restart_nr = -1;
 				err = on_syscall(r);
 				if (err)
 					goto out;
@@ -380,6 +464,8 @@ static int run(struct remote *r)
 				siginfo_t got;
 
 				sig = WSTOPSIG(st); /* a signal for the copy: deliver it */
+				if ((st >> 16) == 0)
+					restart_at_signal(r);
 				/* ours (forwarded from home)? then with the home's siginfo */
 				if (sig > 0 && sig <= 64 && r->fwd_set[sig] &&
 					ptrace(PTRACE_GETSIGINFO, r->pid, NULL, &got) == 0 &&
@@ -391,6 +477,13 @@ static int run(struct remote *r)
 			}
 			if (ptrace(PTRACE_CONT, r->pid, NULL, (void *)(long)sig) < 0)
 				goto out;
+		}
+		if (r->go_home) {
+			/* asked for while a call was away: now it can go */
+			err = send_home(r);
+			if (err == -ECANCELED || err == 0)
+				return 0;
+			goto out;
 		}
 		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) || mig_chan_pending(r->ch)) {
 			uint16_t type;
@@ -424,7 +517,7 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 {
 	struct ckpt_restore_opts opts;
 	struct ckpt_image *img = NULL;
-	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid };
+	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
 	char why[128];
 	pid_t stub;
 	int err, devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -57,8 +57,10 @@
 #define RSYS_REQ_MAGIC 0x52535131u /* "RSQ1" */
 #define RSYS_REP_MAGIC 0x52535231u /* "RSR1" */
 
-/* The largest I/O count forwarded in one call (see above). */
-#define RSYS_MAX_IO (1u << 20)
+/* The largest I/O count forwarded in one call (see above): 896 KiB, so
+ * that the largest request or reply fits one 1 MiB frame of the link
+ * (STREAM_MAX_BODY; mig/ checks it at compile time). */
+#define RSYS_MAX_IO ((1u << 20) - (128u << 10))
 /* The largest request or reply: RSYS_MAX_IO plus paths, iovec lengths,
  * control messages and fixed structures. */
 #define RSYS_MAX_REQ (RSYS_MAX_IO + (128u << 10))

@@ -325,6 +325,15 @@ static int cmd_status(int argc, char **argv)
 	       "%ld/1000\n", jint(admin, "speed"), jnum(admin, "yard"),
 		jint(admin, "decay_interval"), jint(admin, "slow_decay"), jint(admin, "fast_decay"));
 	print_load(self);
+	{
+		json_t *ga = json_object_get(st, "guests"), *g;
+		size_t i;
+
+		printf("  guests: %zu\n", json_array_size(ga));
+		json_array_foreach(ga, i, g)
+			printf("    %s (pid %ld of node %ld, uid %ld)\n", jstr(g, "comm"),
+				jint(g, "home_pid"), jint(g, "home"), jint(g, "uid"));
+	}
 	print_table(st);
 	json_decref(st);
 	return EXIT_YES;

@@ -336,14 +336,14 @@ static void test_big_io(void)
 	buf = fm_alloc(big);
 	for (size_t i = 0; i < big; i++)
 		((uint8_t *)H(buf))[i] = (uint8_t)(i * 7);
-	is_int(FWD(SYS_write, fd, buf, big), RSYS_MAX_IO, "write of 2 MiB is clamped to 1 MiB");
+	is_int(FWD(SYS_write, fd, buf, big), RSYS_MAX_IO, "write of 2 MiB is clamped to RSYS_MAX_IO");
 	back = malloc(RSYS_MAX_IO);
 	ok(fstat(fd, &st) == 0 && st.st_size == RSYS_MAX_IO &&
 			pread(fd, back, RSYS_MAX_IO, 0) == RSYS_MAX_IO &&
 			!memcmp(back, H(buf), RSYS_MAX_IO),
-		"the file holds the first 1 MiB");
+		"the file holds the first RSYS_MAX_IO bytes");
 	memset(H(buf), 0x5a, big);
-	is_int(FWD(SYS_pread64, fd, buf, big, 0), RSYS_MAX_IO, "pread64 of 2 MiB: 1 MiB");
+	is_int(FWD(SYS_pread64, fd, buf, big, 0), RSYS_MAX_IO, "pread64 of 2 MiB: RSYS_MAX_IO");
 	ok(!memcmp(back, H(buf), RSYS_MAX_IO) && untouched(buf + RSYS_MAX_IO, 64),
 		"pread64: the data, nothing past it");
 	free(back);
