@@ -197,6 +197,28 @@ static json_t *bring_all(struct ctl_client *c)
 	return r;
 }
 
+static void expel_done(void *arg, int err, const char *why)
+{
+	struct ctl_client *c = arg;
+
+	c->pending = false;
+	ctl_send_reply(c, json_pack("{s:b}", "ok", 1));
+}
+
+/* expel: every guest goes home; the reply comes once they are gone */
+static json_t *expel_all(struct ctl_client *c)
+{
+	int r = guests_expel(expel_done, c);
+
+	if (r == 1)
+		return json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
+	if (r < 0)
+		return json_pack("{s:b,s:i,s:s}", "ok", 0, "errno", (json_int_t)r, "error",
+			"an expel is already under way");
+	c->pending = true;
+	return CTL_PENDING;
+}
+
 static json_t *do_expel_bring(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
 	struct node *n = c->n;
@@ -211,8 +233,8 @@ static json_t *do_expel_bring(struct ctl_client *c, json_t *req, int *err, char 
 	*err = admin_save(n);
 	if (*err)
 		return NULL;
-	if (!strcmp(cmd, "expel")) /* guests: sending them home comes with expel support */
-		return json_pack("{s:b,s:i}", "ok", 1, "moved", 0);
+	if (!strcmp(cmd, "expel"))
+		return expel_all(c);
 	return bring_all(c);
 }
 
@@ -563,8 +585,10 @@ static const struct ctl_cmd {
 
 static void client_free(struct ctl_client *c)
 {
-	if (c->pending)
+	if (c->pending) {
 		procs_cancel_waiters(c);
+		guests_cancel_waiter(c);
+	}
 	if (c->batch) {
 		procs_cancel_waiters(c->batch);
 		free(c->batch);

@@ -285,11 +285,14 @@ static void on_term(struct ev_loop *loop, int signo, void *arg)
 	for (size_t i = 0; (p = procs_at(i)); i++)
 		if (p->where != n->self_id && procs_bring_home(n, p, stop_brought, n) == 0)
 			stop_waiting++;
+	/* and our guests go back to their homes */
+	if (guests_expel(stop_brought, n) == 0)
+		stop_waiting++;
 	if (stop_waiting) {
 		struct ev_timer *t = ev_timer_new(loop, stop_timeout, n);
 
-		pr_info("signal %d: bringing %u process(es) home, then stopping", signo,
-			stop_waiting);
+		pr_info("signal %d: bringing processes home and sending guests home, then "
+			"stopping", signo);
 		if (t)
 			ev_timer_start(t, STOP_BRING_MS);
 		return;

@@ -50,6 +50,7 @@ struct deputy {
 	int park_fd;             /* its read end, in the process */
 	bool parked;
 	int sfd;                 /* SIGCHLD signalfd while serving, or -1 */
+	bool want_seen;          /* looked at the link during a blocked call */
 	bool home_asked;         /* the daemon said "home" */
 	bool daemon_gone;
 	struct user_regs_struct regs; /* the process's registers when frozen */
@@ -139,9 +140,11 @@ static int wait_stop_fwd(struct deputy *d, int *status)
 
 	if (d->sfd < 0)
 		return wait_stop(d, status);
+	d->want_seen = false;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = d->sfd, .events = POLLIN },
-			{ .fd = d->daemon_gone ? -1 : d->a->report_fd, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = d->sfd, .events = POLLIN },
+			{ .fd = d->daemon_gone ? -1 : d->a->report_fd, .events = POLLIN },
+			{ .fd = d->want_seen ? -1 : d->ch.fd, .events = POLLIN } };
 		struct signalfd_siginfo si;
 		pid_t r = waitpid(d->pid, status, __WALL | WNOHANG);
 
@@ -160,12 +163,24 @@ static int wait_stop_fwd(struct deputy *d, int *status)
 				return -ESRCH;
 			continue;
 		}
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			return -errno;
 		while (read(d->sfd, &si, sizeof(si)) == sizeof(si))
 			;
 		if (p[1].revents & (POLLIN | POLLHUP))
 			read_command(d);
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* while a call blocks here, the remote only ever sends
+			 * WANT_HOME (its node expels it) */
+			uint16_t type;
+			const uint8_t *body;
+			size_t blen;
+
+			d->want_seen = true; /* one look; a closed link shows later */
+			if (mig_chan_recv(&d->ch, &type, &body, &blen, 1000) == 0 &&
+				type == LINK_WANT_HOME)
+				d->home_asked = true;
+		}
 	}
 }
 
@@ -747,6 +762,10 @@ static int serve(struct deputy *d)
 				err = flush_signals(d);
 			if (!err)
 				err = park(d);
+			break;
+		case LINK_WANT_HOME:
+			/* its node expels it */
+			d->home_asked = true;
 			break;
 		case LINK_EXIT: {
 			struct migp_exit e;

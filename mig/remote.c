@@ -45,6 +45,8 @@ struct remote {
 	pid_t pid; /* the copy */
 	bool exit_sent;
 	bool go_home;          /* home asked for it back during a forwarded call */
+	bool want_sent;        /* we asked home to take it back (expel) */
+	int sfd;               /* signalfd: SIGCHLD, and SIGUSR1 = expel */
 	long restart_nr;       /* interrupted call to restart or fail at the next signal, or -1 */
 	uint8_t *req;
 	siginfo_t fwd[65];     /* per signal: the siginfo from home to deliver */
@@ -154,6 +156,30 @@ static int home_frame(struct remote *r, uint16_t type, const uint8_t *body, size
 }
 
 /* Forward one call; *ret gets the result for the process. */
+/* Our node expels its guests (omd sent us SIGUSR1): ask home to take the
+ * process back; home answers with GO_HOME when it can. */
+static int want_home(struct remote *r)
+{
+	if (r->want_sent)
+		return 0;
+	r->want_sent = true;
+	pr_info("guest %d (home pid %d): expelled, asking its home to take it back", r->pid,
+		r->home_pid);
+	return mig_chan_send(r->ch, LINK_WANT_HOME, NULL, 0);
+}
+
+/* drain the signalfd; 0 or the error of asking home */
+static int read_signals(struct remote *r)
+{
+	struct signalfd_siginfo si;
+	int err = 0;
+
+	while (read(r->sfd, &si, sizeof(si)) == sizeof(si))
+		if (si.ssi_signo == SIGUSR1 && !err)
+			err = want_home(r);
+	return err;
+}
+
 static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 {
 	size_t used = 0;
@@ -169,6 +195,18 @@ static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 		const uint8_t *body;
 		size_t blen;
 
+		if (!mig_chan_pending(r->ch)) {
+			/* the call may block at home for ever: an expel must get through */
+			struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
+				{ .fd = r->sfd, .events = POLLIN } };
+
+			if (poll(p, 2, -1) < 0 && errno != EINTR)
+				return -errno;
+			if ((err = read_signals(r)))
+				break;
+			if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+		}
 		err = mig_chan_recv(r->ch, &type, &body, &blen, -1);
 		if (err)
 			break;
@@ -421,15 +459,8 @@ static int send_home(struct remote *r)
 
 static int run(struct remote *r)
 {
-	sigset_t set;
-	int sfd, err = 0;
+	int sfd = r->sfd, err = 0;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sfd < 0)
-		return -errno;
 	if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
 		return -errno;
 	for (;;) {
@@ -441,8 +472,9 @@ static int run(struct remote *r)
 
 		if (!mig_chan_pending(r->ch) && poll(p, 2, -1) < 0 && errno != EINTR)
 			return -errno;
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			;
+		(void)si;
+		if ((err = read_signals(r)))
+			goto out;
 		while ((w = waitpid(r->pid, &st, __WALL | WNOHANG)) == r->pid) {
 			int sig = 0;
 
@@ -518,6 +550,16 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	struct ckpt_restore_opts opts;
 	struct ckpt_image *img = NULL;
 	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
+	sigset_t set;
+
+	/* SIGCHLD (the copy) and SIGUSR1 (expel) come through a signalfd */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r.sfd < 0)
+		return 1;
 	char why[128];
 	pid_t stub;
 	int err, devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

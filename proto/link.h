@@ -20,6 +20,8 @@ enum link_frame_type {
 	LINK_KILL = 24,      /* home -> remote: the home process is gone: kill it */
 	LINK_GO_HOME = 25,   /* home -> remote: send the process back (MIG_BEGIN +
 			      * MIG_IMAGE from remote to home, MIG_ACK back) */
+	LINK_WANT_HOME = 26, /* remote -> home: this node expels it: take it back
+			      * (home answers with GO_HOME) */
 };
 
 #define LINK_PING_SIZE 8
