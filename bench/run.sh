@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark driver (make bench): runs every benchmark program in
-# $BUILD/bench/ in turn, each under a heading, with a time limit.
+# $BUILD/bench/ and every script bench/*.sh in turn, each under a heading,
+# with a time limit. Programs named *_helper are tools for the scripts, not
+# benchmarks, and are skipped.
 # Benchmarks report their targets themselves (a last line ending in PASS or
 # FAIL); a missed target is reported here, not treated as an error. A
 # benchmark that crashes, times out or exits non-zero is an error.
@@ -16,7 +18,7 @@ PATTERN=${1:-}
 
 case "$PATTERN" in
 -h|--help)
-	sed -n '2,12s/^# \{0,1\}//p' "$0"
+	sed -n '2,14s/^# \{0,1\}//p' "$0"
 	exit 0
 	;;
 esac
@@ -31,15 +33,21 @@ mkdir -p "$LOGDIR"
 ran=0
 crashed=()
 verdicts=()
-for b in "$BUILD"/bench/*; do
-	[ -f "$b" ] && [ -x "$b" ] || continue
-	name=$(basename "$b")
+for b in "$BUILD"/bench/* bench/*.sh; do
+	[ -f "$b" ] || continue
+	name=$(basename "$b" .sh)
+	case $b in
+	bench/run.sh) continue ;; # this driver
+	*.sh) cmd=(bash "$b") ;;
+	*_helper) continue ;;
+	*) [ -x "$b" ] || continue; cmd=("$b") ;;
+	esac
 	[ -n "$PATTERN" ] && [[ "$name" != *$PATTERN* ]] && continue
 	ran=$((ran + 1))
 	log="$LOGDIR/$name.log"
 	echo "=== $name ==="
 	start=$(date +%s.%N)
-	timeout --kill-after=10 "$BENCH_TIMEOUT" "$b" 2>&1 | tee "$log"
+	timeout --kill-after=10 "$BENCH_TIMEOUT" "${cmd[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	el=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then

@@ -2,21 +2,21 @@
  * ("%06u\n", one write() each) to a pipe read by another process, slowly
  * enough to be moved mid-way (and home, and out again). READY comes first,
  * PASS last, after SIGUSR1; the harness checks every line arrived in order.
- * An optional argument: microseconds to sleep after every 100 lines
- * (default 1000). */
+ * Optional arguments: microseconds to sleep after every 100 lines (default
+ * 1000), and the number of lines (default 100000). */
 #include "victim.h"
 
 #include <errno.h>
 
-#define LINES 100000u
 
 int main(int argc, char **argv)
 {
 	unsigned pause_us = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
+	unsigned lines = argc > 2 ? (unsigned)atoi(argv[2]) : 100000u;
 	char line[16];
 
 	v_ready();
-	for (unsigned i = 1; i <= LINES; i++) {
+	for (unsigned i = 1; i <= lines; i++) {
 		int n = snprintf(line, sizeof(line), "%06u\n", i);
 		ssize_t w = write(1, line, (size_t)n); /* no EINTR: SA_RESTART */
 		if (w != n)
