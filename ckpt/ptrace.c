@@ -326,22 +326,29 @@ int ptr_syscall(struct ptr_inject *ij, long nr, const long args[6], long *ret)
 	err = ptr_setregs(ij->pid, &r);
 	if (err)
 		return err;
-	if (ptrace(PTRACE_SINGLESTEP, ij->pid, NULL, NULL) < 0) {
-		err = errno;
-		pr_err("singlestep %d: %s", ij->pid, ptr_why(err));
-		return -err;
+	/* A tracee stopped inside a system call (a sleep a signal interrupted)
+	 * reports the single step once at that call's exit, before running
+	 * our instruction: then rip is still ours, and we step again. */
+	for (int tries = 0;; tries++) {
+		if (ptrace(PTRACE_SINGLESTEP, ij->pid, NULL, NULL) < 0) {
+			err = errno;
+			pr_err("singlestep %d: %s", ij->pid, ptr_why(err));
+			return -err;
+		}
+		err = ptr_wait_stop(ij->pid, &st);
+		if (err)
+			return err;
+		if (WSTOPSIG(st) != SIGTRAP) {
+			pr_err("syscall %ld injected into %d stopped with signal %d instead of SIGTRAP",
+			       nr, ij->pid, WSTOPSIG(st));
+			return -EINTR;
+		}
+		err = ptr_getregs(ij->pid, &r);
+		if (err)
+			return err;
+		if (r.rip != ij->insn || tries >= 2)
+			break;
 	}
-	err = ptr_wait_stop(ij->pid, &st);
-	if (err)
-		return err;
-	if (WSTOPSIG(st) != SIGTRAP) {
-		pr_err("syscall %ld injected into %d stopped with signal %d instead of SIGTRAP", nr,
-		       ij->pid, WSTOPSIG(st));
-		return -EINTR;
-	}
-	err = ptr_getregs(ij->pid, &r);
-	if (err)
-		return err;
 	if (r.rip != ij->insn + 2) {
 		pr_err("syscall %ld injected into %d: rip %#llx, expected %#" PRIx64, nr, ij->pid,
 		       r.rip, ij->insn + 2);

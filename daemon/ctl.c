@@ -521,7 +521,10 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 	uint64_t age;
 	const struct om_load_info *in = gossip_get(n->gossip, target, now_ms(), &age);
 
-	if (!peer || peer->state != MEMBER_ALIVE) {
+	/* gossip may lag (a suspect, or dead a moment ago under load): only a
+	 * node that is known gone is refused here; the connection decides */
+	if (!peer || peer->state == MEMBER_LEFT ||
+		(peer->state == MEMBER_DEAD && now_ms() - peer->state_since_ms > 5000)) {
 		*err = -EHOSTDOWN;
 		snprintf(msg, cap, "node %u is down", target);
 		return NULL;

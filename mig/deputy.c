@@ -228,12 +228,23 @@ static int inject(struct deputy *d, long nr, const uint64_t args[6], long *ret, 
 		return err;
 	if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
 		return -errno;
+	int reported_early = 0;
+
 	for (;;) {
 		sig = fwd ? wait_stop_fwd(d, &st) : wait_stop(d, &st);
 		if (sig < 0)
 			return sig;
-		if (sig == SIGTRAP && (st >> 16) == 0)
+		if (sig == SIGTRAP && (st >> 16) == 0) {
+			/* a stop inside an interrupted call reports the step at
+			 * that call's exit, before ours ran: step again */
+			if (!early && !reported_early++ && ptr_getregs(d->pid, &r) == 0 &&
+				r.rip == d->insn && r.rax == (unsigned long long)nr) {
+				if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+					return -errno;
+				continue;
+			}
 			break;
+		}
 		/* a group stop or our interrupt: keep stepping. A signal for
 		 * the home pid: it belongs to the remote; step on, suppressed.
 		 * Either before the call ran: a process's call becomes a
@@ -423,7 +434,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 	err = mig_chan_connect(&d->ch, a->target_addr, a->target_port, a->self_id, a->target_id,
 		a->key, 5000);
 	if (err) {
-		snprintf(why, whycap, "cannot reach node %u: %s", a->target_id,
+		snprintf(why, whycap, "node %u is down (cannot connect: %s)", a->target_id,
 			err == -EACCES ? "wrong cluster key" : strerror(-err));
 		goto out_detach;
 	}
