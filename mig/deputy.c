@@ -399,6 +399,27 @@ static int set_up_home(struct deputy *d)
 	return 0;
 }
 
+/* The target's MIG_ACK: 0, or -errno with why filled (its reason, or
+ * why it did not answer). */
+static int wait_ack(struct deputy *d, struct migp_ack *ack, int timeout_ms, char *why,
+	size_t whycap)
+{
+	const uint8_t *body;
+	size_t blen;
+	uint16_t type;
+	int err = mig_chan_recv(&d->ch, &type, &body, &blen, timeout_ms);
+
+	if (!err && (type != LINK_MIG_ACK || migp_ack_decode(body, blen, ack) < 0))
+		err = -EBADMSG;
+	if (err) {
+		snprintf(why, whycap, "node %u did not answer: %s", d->a->target_id, strerror(-err));
+		return err;
+	}
+	if (ack->err)
+		snprintf(why, whycap, "%s", ack->why);
+	return ack->err;
+}
+
 /* Freeze, dump, send, wait for the target's verdict. 0 once committed. */
 static int migrate_out(struct deputy *d, char *why, size_t whycap)
 {
@@ -408,9 +429,6 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 	struct migp_begin b = { 0 };
 	struct migp_ack ack;
 	uint8_t buf[256];
-	const uint8_t *body;
-	size_t blen;
-	uint16_t type;
 	int err, n;
 	uint64_t t0 = now_us();
 
@@ -448,36 +466,18 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 	err = n < 0 ? n : mig_chan_send(&d->ch, LINK_MIG_BEGIN, buf, (size_t)n);
 	/* the target says "ready" (or why not) before we stream the image */
 	if (!err)
-		err = mig_chan_recv(&d->ch, &type, &body, &blen, 10000);
-	if (!err && (type != LINK_MIG_ACK || migp_ack_decode(body, blen, &ack) < 0))
-		err = -EBADMSG;
-	if (err) {
-		snprintf(why, whycap, "node %u did not answer: %s", a->target_id, strerror(-err));
+		err = wait_ack(d, &ack, 10000, why, whycap);
+	if (err)
 		goto out_detach;
-	}
-	if (ack.err) {
-		err = ack.err;
-		snprintf(why, whycap, "%s", ack.why);
-		goto out_detach;
-	}
 	err = mig_chan_send_image(&d->ch, img);
 	if (err) {
 		snprintf(why, whycap, "sending the image to node %u: %s", a->target_id,
 			strerror(-err));
 		goto out_detach;
 	}
-	err = mig_chan_recv(&d->ch, &type, &body, &blen, 60000);
-	if (!err && (type != LINK_MIG_ACK || migp_ack_decode(body, blen, &ack) < 0))
-		err = -EBADMSG;
-	if (err) {
-		snprintf(why, whycap, "node %u did not answer: %s", a->target_id, strerror(-err));
+	err = wait_ack(d, &ack, 60000, why, whycap);
+	if (err)
 		goto out_detach;
-	}
-	if (ack.err) {
-		err = ack.err;
-		snprintf(why, whycap, "%s", ack.why);
-		goto out_detach;
-	}
 	pr_info("process %d (%s) now runs on node %u as %u: %zu KiB in %llu ms", d->pid, img->comm,
 		a->target_id, ack.rpid, (size_t)(b.image_len >> 10),
 		(unsigned long long)(now_us() - t0) / 1000);

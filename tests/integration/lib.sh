@@ -273,3 +273,11 @@ cluster_start() {
 }
 
 cluster_stop() { omcluster stop --dir "$CLUSTER_DIR"; }
+
+# t_victims: VICT = the built zdtm victims ($BUILD/victims); skips if absent
+t_victims() {
+	local b=${BUILD:-build}
+	[[ $b = /* ]] || b=$T_ROOT/$b
+	VICT=$b/victims
+	[ -x "$VICT/loop" ] || t_skip_all "no victims in $VICT (make)"
+}

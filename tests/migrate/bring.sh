@@ -3,10 +3,7 @@
 # (and lstay is set); the command returns once they are all back.
 . "$(dirname "$0")/../integration/lib.sh"
 t_require_root
-B=${BUILD:-build}
-[[ $B = /* ]] || B=$T_ROOT/$B
-VICT=$B/victims
-[ -x "$VICT/loop" ] || t_skip_all "no victims in $VICT (make)"
+t_victims
 cluster_start 3 || t_bail "3-node cluster did not form"
 D=$CLUSTER_DIR
 has_ready() { grep -qx READY "$1"; }

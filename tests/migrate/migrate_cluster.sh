@@ -8,10 +8,7 @@
 . "$(dirname "$0")/../integration/lib.sh"
 t_require_root
 
-B=${BUILD:-build}
-[[ $B = /* ]] || B=$T_ROOT/$B
-VICT=$B/victims
-[ -x "$VICT/loop" ] || t_skip_all "no victims in $VICT (make)"
+t_victims
 cluster_start 3 || t_bail "3-node cluster did not form"
 D=$CLUSTER_DIR
 

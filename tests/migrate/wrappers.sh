@@ -3,10 +3,7 @@
 # and a lock stops only automatic migration: migrate still moves it.
 . "$(dirname "$0")/../integration/lib.sh"
 t_require_root
-B=${BUILD:-build}
-[[ $B = /* ]] || B=$T_ROOT/$B
-VICT=$B/victims
-[ -x "$VICT/loop" ] || t_skip_all "no victims in $VICT (make)"
+t_victims
 cluster_start 2 || t_bail "2-node cluster did not form"
 D=$CLUSTER_DIR
 has_ready() { grep -qx READY "$1"; }
