@@ -2,7 +2,8 @@
 # The demo (`make demo`): a 4-node cluster on this machine with capped CPUs
 # (0.5, 0.5, 1 and 1 cores), CPU-bound loops started on node 1, and the load
 # table as the nodes gossip it: node 1's load rises, then falls once the loops
-# are killed. Everything is stopped and removed on exit. About 25 seconds.
+# are killed; in between two loops are migrated to nodes 3 and 4 and brought
+# home. Everything is stopped and removed on exit. About 35 seconds.
 #
 # Environment: DEMO_LOOPS (default 3), DEMO_BUSY_S (8), DEMO_IDLE_S (6).
 set -euo pipefail
@@ -61,9 +62,9 @@ OPENMOSIX_DIR="$DIR/node1" showmap
 title "cluster status, as node 1 sees it (mosctl status)"
 OPENMOSIX_DIR="$DIR/node1" mosctl status
 
-title "starting $LOOPS CPU-bound loops on node 1 (omcluster run 1 ...)"
+title "starting $LOOPS CPU-bound loops on node 1 under the cluster's care (omcluster run 1 mosrun ...)"
 for ((i = 0; i < LOOPS; i++)); do
-	omcluster run 1 --dir "$DIR" sh -c 'while :; do :; done' &
+	omcluster run 1 --dir "$DIR" mosrun sh -c 'while :; do :; done' &
 	busy+=("$!")
 done
 echo "  pids: ${busy[*]}"
@@ -73,6 +74,24 @@ for ((t = 1; t <= BUSY_S; t++)); do
 	title "t=${t}s, loops running: load as node 2 sees it"
 	load_table 2
 done
+
+if [ "$LOOPS" -ge 2 ]; then
+	title "moving two loops while they run: migrate ${busy[0]} 3; migrate ${busy[1]} 4"
+	OPENMOSIX_DIR="$DIR/node1" migrate "${busy[0]}" 3
+	OPENMOSIX_DIR="$DIR/node1" migrate "${busy[1]}" 4
+	for p in "${busy[@]}"; do
+		echo "  mosctl where $p: node $(OPENMOSIX_DIR="$DIR/node1" mosctl where "$p")"
+	done
+	title "mps (ps with the node each process runs on)"
+	OPENMOSIX_DIR="$DIR/node1" mps "${busy[@]}"
+	for ((t = 1; t <= BUSY_S / 2 + 1; t++)); do
+		sleep 1
+		title "t=${t}s after the moves: load as node 2 sees it"
+		load_table 2
+	done
+	title "bringing them home: mosctl bring (on node 1)"
+	OPENMOSIX_DIR="$DIR/node1" mosctl bring || true
+fi
 
 title "killing the loops"
 kill -TERM "${busy[@]}" 2>/dev/null || true
