@@ -517,7 +517,11 @@ static int run(struct remote *r)
 				return 0;
 			goto out;
 		}
-		if ((p[0].revents & (POLLIN | POLLHUP | POLLERR)) || mig_chan_pending(r->ch)) {
+		/* look again: a forwarded call above may have read what woke us */
+		struct pollfd now = { .fd = r->ch->fd, .events = POLLIN };
+
+		if (mig_chan_pending(r->ch) ||
+			(poll(&now, 1, 0) > 0 && (now.revents & (POLLIN | POLLHUP | POLLERR)))) {
 			uint16_t type;
 			const uint8_t *body;
 			size_t blen;

@@ -58,15 +58,8 @@ finish() {
 	fi
 }
 
-# --- identity, files: moved once, and 2 -> home -> 3 ---------------------
-# The `pipes` victim (a child left at home, answering over pipes, then
-# reaped) passes most runs but hangs in about one run of four: the remote
-# ends after its 30 s receive timeout while the victim waits for the child's
-# answer. Until that race in mig/ is found it is not run here (see the
-# migration issue's notes); run it by hand: FORWARD_RACY=1.
-victims="identity files"
-[ -n "${FORWARD_RACY:-}${FORWARD_PIPES:-}" ] && victims="$victims pipes"
-for v in $victims; do
+# --- identity, files, pipes: moved once, and 2 -> home -> 3 ---------------
+for v in identity files pipes; do
 	for path in "2" "2 home 3"; do
 		start "$v" || { t_fail "$v did not print READY"; kill -9 "$VPID"; continue; }
 		# shellcheck disable=SC2086
@@ -81,12 +74,7 @@ start identity-static && hops identity-static 3 && finish identity-static
 # read: SIGUSR2 (SA_RESTART) while the read waits at home: it restarts;
 # eintr: SIGUSR2 without SA_RESTART: EINTR, as at home;
 # read, with "home 3": brought home and moved again while the read waits.
-# "read:2 home 3" (brought home while the read waits at home) fails in about
-# one run of six: the go-home handshake races with the interrupted read.
-# It runs with FORWARD_RACY=1 until that is fixed (see the notes).
-modes="read:2 eintr:2 pipe:2"
-[ -n "${FORWARD_RACY:-}" ] && modes="$modes read:2_home_3"
-for mp in $modes; do
+for mp in read:2 eintr:2 pipe:2 read:2_home_3; do
 	mp=${mp//_/ }
 	mode=${mp%%:*} path=${mp#*:}
 	fifo=$D/blocked-$mode.fifo
