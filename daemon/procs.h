@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "balance/mask.h"
+
 struct node;
 
 struct om_proc_opts {
 	bool lock;          /* no automatic migration (explicit migrate still works) */
 	char decay[8];      /* "", "cpu", "io", "none", "slow", "fast": balancer hints */
+	struct om_mask mask; /* cluster mask: nodes it may (not) run on */
 };
 
 typedef void (*procs_done_fn)(void *arg, int err, const char *msg);
