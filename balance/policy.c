@@ -20,7 +20,7 @@ void bal_params_default(struct bal_params *p, uint16_t home)
 	p->cost_factor = 2.0;
 	p->fwd_call_s = 150e-6;
 	p->io_slowdown = 0.5;
-	p->mem_low = 0.10;
+	p->mem_low = 0.20;
 	p->min_demand = 0.2;
 }
 
@@ -209,7 +209,7 @@ static bool decide_io(const struct bal_params *p, struct bal_node *nodes, size_t
 		struct bal_proc *pr = &procs[i];
 		ssize_t si;
 
-		if (pr->where == p->home || !io_heavy(p, pr) || !settled(p, pr))
+		if (pr->where == p->home || !io_heavy(p, pr) || !settled(p, pr) || pr->placed)
 			continue;
 		si = node_index(nodes, nn, pr->where);
 		if (si < 0 || nodes[si].stay)
@@ -257,7 +257,7 @@ static bool decide_load(const struct bal_params *p, struct bal_node *nodes, size
 		ssize_t si;
 		struct bal_node *s;
 
-		if (!settled(p, pr) || pr->age_ms < p->min_age_ms || io_heavy(p, pr) ||
+		if (!settled(p, pr) || pr->placed || pr->age_ms < p->min_age_ms || io_heavy(p, pr) ||
 			d < p->min_demand)
 			continue;
 		si = node_index(nodes, nn, pr->where);

@@ -58,6 +58,7 @@ struct bal_proc {
 	uint64_t since_move_ms;  /* since its last migration (its age if none) */
 	unsigned recent_moves;   /* migrations in the last 10 s */
 	bool locked;             /* no automatic migration */
+	bool placed;             /* placed by hand: not moved for load or I/O (memory still) */
 	bool io_hint;            /* iojob: keep it home */
 	bool cpu_hint;           /* cpujob: count it as fully busy */
 	const struct om_mask *mask; /* NULL: none */

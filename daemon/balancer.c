@@ -238,6 +238,7 @@ static void fill_proc(struct node *n, struct om_proc *p, struct bal_proc *b, uin
 	b->since_move_ms = last ? now - last : b->age_ms;
 	b->recent_moves = procs_recent_moves(p, now, 10000);
 	b->locked = p->opts.lock;
+	b->placed = p->placed;
 	b->io_hint = !strcmp(p->opts.decay, "io");
 	b->cpu_hint = !strcmp(p->opts.decay, "cpu");
 	b->mask = &p->opts.mask;
@@ -369,6 +370,7 @@ uint16_t balancer_best_node(struct node *n, struct om_proc *p)
 	bp.io_slowdown = 1e9;
 	fill_proc(n, p, &one, now);
 	one.locked = false;
+	one.placed = false;
 	one.io_hint = false;
 	one.cpu_hint = true;
 	one.recent_moves = 0;

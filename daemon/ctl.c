@@ -351,11 +351,14 @@ static json_t *proc_json(struct node *n, pid_t pid)
 
 		if (om_mask_format(&p->opts.mask, list, sizeof(list)) < 0)
 			snprintf(list, sizeof(list), "?");
+		json_object_set_new(o, "placed", json_boolean(p->placed));
 		json_object_set_new(o, "migfilter", json_integer(p->opts.mask.on));
 		json_object_set_new(o, "migpolicy", json_integer(p->opts.mask.allow));
 		json_object_set_new(o, "mignodes", json_string(list));
 	}
-	if (!p || p->where == n->self_id) {
+	if (p && procs_busy(p)) {
+		json_object_set_new(o, "migrating", json_true());
+	} else if (!p || p->where == n->self_id) {
 		if (ckpt_check(pid, &why) == -EBUSY)
 			json_object_set_new(o, "cantmove", json_string(why.words));
 		else
@@ -542,6 +545,8 @@ static json_t *do_setproc(struct ctl_client *c, json_t *req, int *err, char *msg
 	*err = opts_from_json(req, &p->opts, msg, cap);
 	if (*err)
 		return NULL;
+	if (json_is_false(json_object_get(req, "lock")))
+		p->placed = false; /* unlock: the balancer may move it again */
 	return reply_ok();
 }
 
@@ -583,6 +588,8 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		snprintf(msg, cap, "the target is a node id, \"home\" or \"balance\"");
 		return NULL;
 	}
+	/* placed by hand: the balancer leaves it there; "balance" hands it back */
+	p->placed = !(json_is_string(t) && !strcmp(json_string_value(t), "balance"));
 	if (target == p->where)
 		return json_pack("{s:b,s:i,s:b}", "ok", 1, "where", (json_int_t)target, "moved", 0);
 	if (!om_mask_permits(&p->opts.mask, target, n->self_id)) {

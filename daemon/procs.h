@@ -31,6 +31,7 @@ struct om_proc {
 	struct node *node;
 	procs_done_fn done; /* the request waiting for the migration's outcome */
 	void *done_arg;
+	bool placed;          /* put where it is by hand: the balancer leaves it for load */
 	uint16_t then_target; /* remote -> remote: after coming home, go on here */
 	uint32_t then_addr;
 	/* what the balancer knows of it (daemon/balancer.c) */
