@@ -283,6 +283,8 @@ static void params_for(struct node *n, struct bal_params *bp)
 {
 	bal_params_default(bp, n->self_id);
 	bp->policy = B.policy;
+	if (procs_link_mb_s() > 0)
+		bp->link_mb_s = procs_link_mb_s(); /* measured on our own migrations */
 	bp->home_stay = n->admin.stay;
 	bp->home_lstay = n->admin.lstay;
 }

@@ -95,6 +95,13 @@ static void finish_request(struct om_proc *p, int err, const char *msg)
 	p->done_arg = NULL;
 }
 
+static double link_mb_s;
+
+double procs_link_mb_s(void)
+{
+	return link_mb_s;
+}
+
 static void note_move(struct om_proc *p)
 {
 	p->moves_ms[p->nmigs % 4] = now_ms();
@@ -125,6 +132,13 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 		p->where = (uint16_t)id;
 		p->remote_pid = (pid_t)rpid;
 		note_move(p);
+		if (p->mig_start_ms && p->mb >= 8) {
+			double s = (double)(now_ms() - p->mig_start_ms) / 1000.0;
+
+			if (s > 0.001)
+				link_mb_s = link_mb_s ? 0.7 * link_mb_s + 0.3 * (p->mb / s) : p->mb / s;
+		}
+		p->mig_start_ms = 0;
 		finish_request(p, 0, NULL);
 	} else if (sscanf(line, "fail %d", &err) == 1) {
 		why = strchr(line + 5, ' ');
@@ -210,6 +224,7 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
 		_exit(mig_deputy_main(&a));
 	}
 	close(pfd[1]);
+	p->mig_start_ms = now_ms();
 	p->deputy = child;
 	p->report_fd = pfd[0];
 	p->node = n;

@@ -42,6 +42,7 @@ struct om_proc {
 	double io_rate;        /* read/write calls per second */
 	uint64_t sampled_ms, sched_ns, io_calls; /* the previous sample */
 	double sampled_s;      /* seconds of history in demand */
+	uint64_t mig_start_ms; /* when the current migration out started */
 };
 
 struct om_proc *procs_find(pid_t pid);
@@ -57,6 +58,10 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
  * leaves again). done(arg, 0|-errno, why) once it runs at target. */
 int procs_move(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
 	procs_done_fn done, void *arg) __attribute__((warn_unused_result));
+/* Migration speed seen lately (MiB/s of resident memory moved per second
+ * of migration, smoothed over the migrations out of this node); 0 until
+ * one big enough to tell has committed. */
+double procs_link_mb_s(void);
 /* Is a migration of p under way? */
 bool procs_busy(const struct om_proc *p);
 /* migrations committed in the last window_ms */

@@ -183,8 +183,8 @@ json_t *query_status(struct node *n)
 	uint64_t started, failed;
 
 	balancer_counters(&started, &failed);
-	json_object_set_new(root, "balancer", json_pack("{s:s,s:I,s:I}", "policy",
+	json_object_set_new(root, "balancer", json_pack("{s:s,s:I,s:I,s:f}", "policy",
 		balancer_policy(), "moves_started", (json_int_t)started, "moves_failed",
-		(json_int_t)failed));
+		(json_int_t)failed, "link_mb_s", procs_link_mb_s()));
 	return root;
 }
