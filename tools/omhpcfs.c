@@ -587,7 +587,8 @@ int main(int argc, char **argv)
 	fuse_unmount(f);
 	fuse_destroy(f);
 	fuse_opt_free_args(&args);
-	return rc ? EXIT_FAIL : 0;
+	/* the loop returns the signal that ended it, or -errno */
+	return rc < 0 ? EXIT_FAIL : 0;
 bad:
 	fprintf(stderr, "%s: bad usage\n", prog);
 	usage(stderr);
