@@ -44,7 +44,7 @@ t_is "$(nobody cat "$H1/admin/block")" 0 "anyone may read"
 echo 1 >"$H3/admin/block"
 t_is "$(node_json 3 | jq .self.admin.block)" true "echo 1 > admin/block: mosctl status says block"
 blocked() { node_json 1 | jq -e '.nodes[] | select(.id == 3) | .status | index("block")' >/dev/null; }
-wait_until 5 blocked || t_diag "node 1 does not see node 3 blocked yet"
+t_ok "node 1 learns that node 3 blocks (gossip)" wait_until 5 blocked
 omcluster run 1 --dir "$D" mosrun "$VICT/loop" >"$D/loop.out" 2>&1 &
 P=$!
 wait_until 5 has_ready "$D/loop.out" || t_bail "loop did not print READY"
@@ -82,6 +82,15 @@ t_nok "nobody cannot write expel" nobody sh -c "echo 1 > '$H1/admin/expel'"
 t_nok "nobody cannot unlock root's process" nobody sh -c "echo 0 > '$H1/proc/$P/lock'"
 t_nok "nobody cannot move root's process" nobody sh -c "echo home > '$H1/proc/$P/goto'"
 t_is "$(node 1 mosctl where "$P" --json | jq -c '[.where, .lock]')" "[2,true]" "it is still at node 2, locked"
+# the owner steers its own process: the daemon checks the writer (as_uid), not omhpcfs
+OPENMOSIX_DIR=$D/node1 setpriv --reuid=65534 --regid=65534 --clear-groups mosrun sh -c "echo 1 > '$H1/proc/self/lock' && echo LOCKED; exec sleep 30" \
+	>"$D/nobody.out" 2>&1 &
+N=$!
+locked() { grep -qx LOCKED "$D/nobody.out"; }
+t_ok "nobody locks its own process (mosrun as nobody, proc/self/lock)" wait_until 5 locked
+t_is "$(node 1 mosctl where "$N" --json | jq -c '[.uid, .lock]')" "[65534,true]" \
+	"mosctl where shows nobody's process locked"
+kill "$N" 2>/dev/null; wait "$N" 2>/dev/null
 
 echo home >"$H1/proc/$P/goto"
 t_is "$(node 1 mosctl where "$P")" 1 "echo home > goto brings it home"
