@@ -6,6 +6,7 @@
  * change anything. Reading a request, parsing it and executing it are
  * separate steps; a malformed request gets an error reply, never a crash.
  */
+#include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "daemon/query.h"
 #include "lib/ev.h"
@@ -350,11 +351,14 @@ static json_t *proc_json(struct node *n, pid_t pid)
 
 		if (om_mask_format(&p->opts.mask, list, sizeof(list)) < 0)
 			snprintf(list, sizeof(list), "?");
+		json_object_set_new(o, "placed", json_boolean(p->placed));
 		json_object_set_new(o, "migfilter", json_integer(p->opts.mask.on));
 		json_object_set_new(o, "migpolicy", json_integer(p->opts.mask.allow));
 		json_object_set_new(o, "mignodes", json_string(list));
 	}
-	if (!p || p->where == n->self_id) {
+	if (p && procs_busy(p)) {
+		json_object_set_new(o, "migrating", json_true());
+	} else if (!p || p->where == n->self_id) {
 		if (ckpt_check(pid, &why) == -EBUSY)
 			json_object_set_new(o, "cantmove", json_string(why.words));
 		else
@@ -541,6 +545,8 @@ static json_t *do_setproc(struct ctl_client *c, json_t *req, int *err, char *msg
 	*err = opts_from_json(req, &p->opts, msg, cap);
 	if (*err)
 		return NULL;
+	if (json_is_false(json_object_get(req, "lock")))
+		p->placed = false; /* unlock: the balancer may move it again */
 	return reply_ok();
 }
 
@@ -558,38 +564,6 @@ static void migrate_done(void *arg, int err, const char *why)
 	ctl_send_reply(c, r);
 }
 
-/* pick the best node for a process now: the least loaded alive node that
- * takes guests, if it is less loaded than we are */
-static int balance_target(struct node *n, uint16_t *out)
-{
-	uint64_t now = now_ms(), age;
-	struct om_load_info me;
-	double best;
-
-	selfload_fill(n, &me);
-	best = me.load;
-	*out = n->self_id;
-	for (unsigned id = 1; id <= OM_MAX_NODE_ID; id++) {
-		const struct peer *p = &n->peers[id];
-		const struct om_load_info *in;
-
-		if (!p->used || p->state != MEMBER_ALIVE)
-			continue;
-		in = gossip_get(n->gossip, (uint16_t)id, now, &age);
-		if (!in || (in->status & (NODE_BLOCK | NODE_QUIET)))
-			continue;
-		/* one more process there must still beat staying */
-		double after = in->load + 100.0 * OM_STD_SPEED /
-			((double)MAX(in->speed, 1u) * MAX(in->capacity, 1u) / 100.0);
-
-		if (after < best) {
-			best = after;
-			*out = (uint16_t)id;
-		}
-	}
-	return 0;
-}
-
 static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
 	struct node *n = c->n;
@@ -605,7 +579,7 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 	if (json_is_string(t) && !strcmp(json_string_value(t), "home")) {
 		target = n->self_id;
 	} else if (json_is_string(t) && !strcmp(json_string_value(t), "balance")) {
-		balance_target(n, &target);
+		target = balancer_best_node(n, p);
 	} else if (json_is_integer(t) && json_integer_value(t) >= 1 &&
 		json_integer_value(t) <= OM_MAX_NODE_ID) {
 		target = (uint16_t)json_integer_value(t);
@@ -614,6 +588,8 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		snprintf(msg, cap, "the target is a node id, \"home\" or \"balance\"");
 		return NULL;
 	}
+	/* placed by hand: the balancer leaves it there; "balance" hands it back */
+	p->placed = !(json_is_string(t) && !strcmp(json_string_value(t), "balance"));
 	if (target == p->where)
 		return json_pack("{s:b,s:i,s:b}", "ok", 1, "where", (json_int_t)target, "moved", 0);
 	if (!om_mask_permits(&p->opts.mask, target, n->self_id)) {
@@ -622,7 +598,7 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		return NULL;
 	}
 	if (target == n->self_id) {
-		*err = procs_bring_home(n, p, migrate_done, c);
+		*err = procs_move(n, p, target, 0, migrate_done, c);
 		if (*err) {
 			snprintf(msg, cap, "%s", *err == -EALREADY ? "a migration of this process is "
 				"under way" : "its deputy is gone");
@@ -630,13 +606,6 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		}
 		c->pending = true;
 		return CTL_PENDING;
-	}
-	if (p->where != n->self_id) {
-		*err = -EOPNOTSUPP;
-		snprintf(msg, cap, "process %d runs at node %u: moving it on to another node is not "
-			"supported yet (bring it home first: migrate %d home)", (int)pid, p->where,
-			(int)pid);
-		return NULL;
 	}
 	if (map_addr_of(n->map, target, &addr)) {
 		*err = -ENOENT;
@@ -660,7 +629,7 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		snprintf(msg, cap, "node %u blocks guest processes", target);
 		return NULL;
 	}
-	*err = procs_migrate(n, p, target, addr, migrate_done, c);
+	*err = procs_move(n, p, target, addr, migrate_done, c);
 	if (*err) {
 		snprintf(msg, cap, "%s", *err == -EALREADY ? "a migration of this process is under way" :
 			"cannot start the migration");
