@@ -15,6 +15,10 @@ has_ready() { grep -qx READY "$1"; }
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 chmod o+x "$D" # let nobody reach the trees
 
+# no automatic balancing from node 1: the processes here move only when told
+echo 1 >"$H1/admin/stay"
+t_is "$(node_json 1 | jq .self.admin.stay)" true "echo 1 > admin/stay: mosctl status says stay"
+
 t_ok "omd mounted the tree at DIR/hpc" mounted "$H1"
 t_like "$(cat "$D/node1/omd.log")" "hpc tree mounted at $H1" "and said so in its log"
 t_is "$(ls "$H1" | tr '\n' ' ')" "admin decay nodes proc remote " "the top level of /proc/hpc"

@@ -8,6 +8,7 @@ t_require_cmd tmux
 t_victims
 cluster_start 3 || t_bail "3-node cluster did not form"
 D=$CLUSTER_DIR
+node 1 mosctl stay >/dev/null || t_bail "mosctl stay failed" # no automatic balancing from node 1
 has_ready() { grep -qx READY "$1"; }
 
 omcluster run 1 --dir "$D" mosrun "$VICT/loop" >"$D/away.out" 2>&1 &
