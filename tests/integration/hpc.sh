@@ -19,7 +19,8 @@ chmod o+x "$D" # let nobody reach the trees
 echo 1 >"$H1/admin/stay"
 t_is "$(node_json 1 | jq .self.admin.stay)" true "echo 1 > admin/stay: mosctl status says stay"
 
-t_ok "omd mounted the tree at DIR/hpc" mounted "$H1"
+all_mounted() { mounted "$H1" && mounted "$H2" && mounted "$H3"; }
+t_ok "every omd mounted its tree at DIR/hpc (omd waits up to 3 s for it at start-up)" wait_until 5 all_mounted
 t_like "$(cat "$D/node1/omd.log")" "hpc tree mounted at $H1" "and said so in its log"
 t_is "$(ls "$H1" | tr '\n' ' ')" "admin decay nodes proc remote " "the top level of /proc/hpc"
 t_is "$(ls "$H1/nodes/2" | tr '\n' ' ')" "CPUs load mem rmem speed status tmem util " \
