@@ -21,7 +21,8 @@
 #
 # Targets are reported (PASS/FAIL lines), never asserted: exit 0 once it
 # ran, 1 if it could not (no cluster, helper missing).
-# Env: BUILD (default build), REPS (default 3), SIZES (MiB, default "2 96 512")
+# Env: BUILD (default build), REPS (default 3), SIZES (MiB, default "2 96 512"),
+# PARTS (which of 1 2 3 to run, default "1 2 3")
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
@@ -30,10 +31,12 @@ BUILD=${BUILD:-build}
 H=$BUILD/bench/mig_helper
 REPS=${REPS:-3}
 SIZES=${SIZES:-2 96 512}
+PARTS=${PARTS:-1 2 3}
+part() { [[ " $PARTS " = *" $1 "* ]]; }
 export PATH="$ROOT/bin:$PATH"
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
-	sed -n '2,26s/^# \{0,1\}//p' "$0"
+	sed -n '2,27s/^# \{0,1\}//p' "$0"
 	exit 0
 fi
 [ -x "$H" ] || { echo "migrate: $H missing (make)" >&2; exit 1; }
@@ -117,6 +120,7 @@ head -c $((16 << 20)) /dev/urandom >"$D/fwd.data"
 
 # ---------------------------------------------------- 1. migration time ---
 
+if part 1; then
 echo "1. migration node 1 -> 2 (median of $REPS) against loopback TCP into MAP_POPULATE'd memory"
 printf '%8s  %10s  %10s  %10s  %10s  %9s  %10s  %10s  %s\n' "resident" "migrate" "freeze" \
 	"freeze/log" "reference" "populate" "mig/ref" "frz/ref" "image"
@@ -182,9 +186,11 @@ echo "  migrate: wall time of the migrate command; freeze: longest gap between t
 echo "  readings inside the spinning victim (freeze/log: the daemon's own figure, whole ms);"
 echo "  reference: loopback TCP into fresh MAP_POPULATE'd memory, populate included"
 echo
+fi
 
 # ------------------------------------------------- 2. forwarded calls ---
 
+if part 2; then
 echo "2. system calls forwarded from node 2 to home (per call, timed inside the process)"
 pp=$("$H" pingpong 10000) || pp=""
 rtt=$(field "$pp" median_ns)
@@ -241,9 +247,11 @@ printf '%-13s %8.1f us %8.1f us  (loopback TCP, 1 byte each way, TCP_NODELAY, 10
 echo "  10000 getppid, 10000 writes (pipe to itself, drained untimed), 1000 preads (16 MiB"
 echo "  file in the page cache); clock_gettime (vDSO) around each; MB/s = bytes / total time"
 echo
+fi
 
 # ---------------------------------------------------- 3. mosrun overhead ---
 
+if part 3; then
 CPU_ITERS=300000000 NCALLS=1000000
 echo "3. mosrun overhead, never migrated (median of 5, fork to reap, node 1's cgroup)"
 oh=$(omcluster run 1 --dir "$D" "$H" overhead "$ROOT/bin/mosrun" 5 "$CPU_ITERS" "$NCALLS") || oh=""
@@ -275,5 +283,6 @@ echo "  plain, mosrun: median wall time, fork to reap (mosrun's request to the d
 echo "  included); overhead of mosrun in wall time (the target), in the loop's own time and"
 echo "  in CPU time (user + system, wait4); spread: (max - min) / median of 5 runs (noise)"
 echo
+fi
 
 printf '%s\n' "${VERDICTS[@]}"

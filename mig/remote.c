@@ -401,7 +401,11 @@ static int send_home(struct remote *r)
 			regs.orig_rax = (unsigned long long)-1;
 			if (ptr_setregs(r->pid, &regs))
 				return -ESRCH;
-			break;
+			/* it stopped here before our SIGSTOP came: that one is
+			 * still pending; it stops the process before the call */
+			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+				return -ESRCH;
+			continue;
 		}
 		if (WSTOPSIG(st) == SIGSTOP) {
 			/* ours: stopped where it ran, or right after a skipped,
