@@ -12,6 +12,7 @@
 #define OFF_BODY 38     /* the request is loaded into registers */
 #define OFF_CALL 66     /* the forwarded call's syscall instruction */
 #define OFF_AFTER 68    /* its result is stored and sent */
+#define OFF_WR_END 90  /* after the answer */
 #define OFF_END 92
 
 static const uint8_t code[OFF_END] = {
@@ -106,6 +107,6 @@ bool hagent_idle(const struct user_regs_struct *r, uint64_t at)
 
 	if (r->rip < at || off > OFF_END)
 		return false;
-	return (off == OFF_RD_END && r->rax != HAGENT_REQ_SIZE) || off == 0 ||
-		(off >= OFF_DEAD && off < OFF_BODY);
+	return off == 0 || (off == OFF_RD_END && r->rax != HAGENT_REQ_SIZE) ||
+		(off >= OFF_DEAD && off < OFF_BODY) || (off == OFF_WR_END && !is_restart(r->rax));
 }
