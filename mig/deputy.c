@@ -57,6 +57,8 @@ struct deputy {
 	uint64_t agent_code;     /* its code page; the message page follows */
 	int agent_fd;            /* our end of its socket pair */
 	int agent_pfd;           /* its end, in the process */
+	uint8_t *after;          /* the scratch area read back after a call */
+	size_t after_cap;
 	int sfd;                 /* SIGCHLD signalfd while serving, or -1 */
 	bool want_seen;          /* looked at the link during a blocked call */
 	bool home_asked;         /* the daemon said "home" */
@@ -754,26 +756,32 @@ static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
 		err = drain_signals(d); /* the signal that interrupted it */
 	if (err)
 		goto out;
-	size_t back = rsys_call_read_len(c);
+	size_t back = rsys_call_read_len(c), cap;
 
-	after = malloc(back ? back : 1);
-	reply = malloc(RSYS_MAX_REQ);
-	if (!after || !reply) {
-		err = -ENOMEM;
-		goto out;
+	if (back > d->after_cap) {
+		free(d->after);
+		d->after_cap = 0;
+		d->after = malloc(back);
+		if (!d->after) {
+			err = -ENOMEM;
+			goto out;
+		}
+		d->after_cap = back;
 	}
+	after = d->after;
 	if (back && (err = ptr_read_mem(d->pid, d->scratch, after, back)))
 		goto out;
-	err = rsys_reply_encode(c, ret, after, back, reply, RSYS_MAX_REQ, &rlen);
 	/* signals that interrupted the call go first: the remote delivers
 	 * them before the call returns there */
+	err = flush_signals(d);
+	if (err)
+		goto out;
+	/* the reply is built in the channel's own frame buffer */
+	reply = mig_chan_body(&d->ch, &cap);
+	err = rsys_reply_encode(c, ret, after, back, reply, cap, &rlen);
 	if (!err)
-		err = flush_signals(d);
-	if (!err)
-		err = mig_chan_send(&d->ch, LINK_SYSRET, reply, rlen);
+		err = mig_chan_send_body(&d->ch, LINK_SYSRET, rlen);
 out:
-	free(after);
-	free(reply);
 	rsys_call_free(c);
 	return err;
 }
@@ -1062,5 +1070,6 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 	report(&d, "ok %u %u", a->target_id, d.rpid);
 	err = serve(&d);
 	mig_chan_close(&d.ch);
+	free(d.after);
 	return err ? 1 : 0;
 }

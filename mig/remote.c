@@ -182,14 +182,15 @@ static int read_signals(struct remote *r)
 
 static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 {
-	size_t used = 0;
-	int err = rsys_req_encode(nr, args, mem_read, r, r->req, RSYS_MAX_REQ, &used);
+	size_t used = 0, cap;
+	uint8_t *req = mig_chan_body(r->ch, &cap); /* built in place, no copy */
+	int err = rsys_req_encode(nr, args, mem_read, r, req, cap, &used);
 
 	if (err) {
 		*ret = err; /* the call's own result: EFAULT, ENOTTY, ENOSYS... */
 		return 0;
 	}
-	err = mig_chan_send(r->ch, LINK_SYSCALL, r->req, used);
+	err = mig_chan_send_body(r->ch, LINK_SYSCALL, used);
 	while (!err) {
 		uint16_t type;
 		const uint8_t *body;

@@ -282,7 +282,7 @@ int stream_frame_seal(struct stream_auth *s, uint8_t *buf, size_t cap, uint16_t 
 		return -ENOBUFS;
 	if (s->tx_ctr == UINT64_MAX)
 		return fail(s, -EOVERFLOW);
-	if (len)
+	if (len && body != buf + STREAM_FRAME_HDR_SIZE)
 		memmove(buf + STREAM_FRAME_HDR_SIZE, body, len);
 	wire_put_u32(buf, (uint32_t)len);
 	wire_put_u16(buf + 4, type);
