@@ -299,11 +299,12 @@ static int drain_signals(struct deputy *d)
 	return sys(d, &ret, SYS_getppid, 0, 0, 0, 0, 0, 0);
 }
 
-/* Park: step into read(PARK_FD) and return without waiting; the single
- * step traps once the read returns (our wake byte, or a signal). */
 static int agent_run(struct deputy *d);
 static int agent_stop(struct deputy *d);
 
+/* Park: step into read(PARK_FD) and return without waiting; the single
+ * step traps once the read returns (our wake byte, or a signal). With the
+ * resident loop: let it run. */
 static int park(struct deputy *d)
 {
 	struct user_regs_struct r = d->regs;
@@ -391,38 +392,53 @@ static int agent_plant(struct deputy *d)
 	size_t clen;
 	const uint8_t *code = hagent_code(&clen);
 	long ret, base;
-	int sv[2], pidfd, err;
+	int sv[2] = { -1, -1 }, pidfd, err;
 
 	if (sys(d, &base, SYS_mmap, 0, 2 * HAGENT_PAGE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0) || base < 0)
 		return -ENOMEM;
+	err = -EFAULT;
 	if (ptr_write_mem(d->pid, (uint64_t)base, code, clen) ||
 		sys(d, &ret, SYS_mprotect, (uint64_t)base, HAGENT_PAGE, PROT_READ | PROT_EXEC, 0, 0,
 			0) || ret < 0)
-		return -EFAULT;
+		goto out_unmap;
 	err = sys(d, &ret, SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 		(uint64_t)base + HAGENT_PAGE, 0, 0);
-	if (err || ret < 0)
-		return err ? err : (int)ret;
-	if (ptr_read_mem(d->pid, (uint64_t)base + HAGENT_PAGE, sv, sizeof(sv)))
-		return -EFAULT;
+	if (err || ret < 0) {
+		err = err ? err : (int)ret;
+		goto out_unmap;
+	}
+	if ((err = ptr_read_mem(d->pid, (uint64_t)base + HAGENT_PAGE, sv, sizeof(sv))))
+		goto out_unmap; /* (two descriptors we cannot name are left) */
 	err = place_high(d, sv[0], &d->agent_pfd);
 	if (err < 0)
-		return err;
+		goto out_close;
 	if (err && sys(d, &ret, SYS_close, (uint64_t)sv[0], 0, 0, 0, 0, 0))
 		return -ESRCH;
+	sv[0] = d->agent_pfd;
 	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
-	if (pidfd < 0)
-		return -errno;
-	d->agent_fd = (int)syscall(SYS_pidfd_getfd, pidfd, sv[1], 0);
-	close(pidfd);
-	if (d->agent_fd < 0)
-		return -errno;
+	err = pidfd < 0 ? -errno : 0;
+	if (!err) {
+		d->agent_fd = (int)syscall(SYS_pidfd_getfd, pidfd, sv[1], 0);
+		err = d->agent_fd < 0 ? -errno : 0;
+		close(pidfd);
+	}
+	if (err)
+		goto out_close;
 	if (sys(d, &ret, SYS_close, (uint64_t)sv[1], 0, 0, 0, 0, 0))
 		return -ESRCH;
 	d->agent_code = (uint64_t)base;
 	d->agent = true;
 	return 0;
+out_close:
+	/* leave the process's descriptors as they were */
+	for (int i = 0; i < 2; i++)
+		if (sys(d, &ret, SYS_close, (uint64_t)sv[i], 0, 0, 0, 0, 0))
+			return -ESRCH;
+out_unmap:
+	if (sys(d, &ret, SYS_munmap, (uint64_t)base, 2 * HAGENT_PAGE, 0, 0, 0, 0))
+		return -ESRCH;
+	return err;
 }
 
 /* Let the loop run free. */
