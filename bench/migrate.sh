@@ -14,7 +14,10 @@
 #  2. Forwarded system calls of a process migrated to node 2, timed inside
 #     it: getppid, 1-byte pipe write, 64 KiB pread; native cost (the same
 #     program, not migrated) and a loopback TCP ping-pong RTT beside them.
-#     Targets: median <= 2x the RTT; 64 KiB preads >= 1 GB/s.
+#     Targets: median <= 2x the RTT; 64 KiB preads >= 1 GB/s. The fast
+#     tenth (p10) is printed beside the median: on a loaded machine it shows
+#     the path's own cost. (OM_MIG_AGENT=0 in the environment makes the
+#     deputies inject every call with ptrace, as the first engine did.)
 #  3. mosrun overhead on a program that never migrates (fork to reap,
 #     median of 5, plain and under mosrun alternately): a CPU loop
 #     (target <= 1%) and 1M getppid() (target <= 5%).
@@ -36,7 +39,7 @@ part() { [[ " $PARTS " = *" $1 "* ]]; }
 export PATH="$ROOT/bin:$PATH"
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
-	sed -n '2,27s/^# \{0,1\}//p' "$0"
+	sed -n '2,30s/^# \{0,1\}//p' "$0"
 	exit 0
 fi
 [ -x "$H" ] || { echo "migrate: $H missing (make)" >&2; exit 1; }
