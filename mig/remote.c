@@ -203,7 +203,7 @@ static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 
 			if (poll(p, 2, -1) < 0 && errno != EINTR)
 				return -errno;
-			if ((err = read_signals(r)))
+			if ((p[1].revents & POLLIN) && (err = read_signals(r)))
 				break;
 			if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
