@@ -962,11 +962,17 @@ static int serve(struct deputy *d)
 			if (d->home_asked)
 				continue;
 		}
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			;
-		/* the home process stopped: a signal for it, or it died */
-		int st;
-		pid_t r = waitpid(d->pid, &st, __WALL | WNOHANG);
+		/* the home process stopped: a signal for it, or it died (each
+		 * stop raises a SIGCHLD after it; a forwarded call does not
+		 * need these two calls) */
+		int st = 0;
+		pid_t r = 0;
+
+		if (p[1].revents & POLLIN) {
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			r = waitpid(d->pid, &st, __WALL | WNOHANG);
+		}
 
 		if (r == d->pid) {
 			if (WIFEXITED(st) || WIFSIGNALED(st)) {
