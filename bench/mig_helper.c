@@ -324,9 +324,10 @@ static int cmd_pingpong(long n)
 	close(fd);
 	close(lfd);
 	reap(pid);
-	printf("pingpong n=%ld median_ns=%llu p99_ns=%llu\n", n,
+	printf("pingpong n=%ld median_ns=%llu p99_ns=%llu p10_ns=%llu\n", n,
 		(unsigned long long)quantile(rtt, (size_t)n, 0.5),
-		(unsigned long long)quantile(rtt, (size_t)n, 0.99));
+		(unsigned long long)quantile(rtt, (size_t)n, 0.99),
+		(unsigned long long)quantile(rtt, (size_t)n, 0.1));
 	free(rtt);
 	return 0;
 }
@@ -344,9 +345,9 @@ static void report(const char *what, uint64_t *v, size_t n, size_t bytes)
 
 	for (size_t i = 0; i < n; i++)
 		sum += v[i];
-	printf("fwd call=%s n=%zu median_ns=%llu p99_ns=%llu mean_ns=%llu", what, n,
+	printf("fwd call=%s n=%zu median_ns=%llu p99_ns=%llu mean_ns=%llu p10_ns=%llu", what, n,
 		(unsigned long long)quantile(v, n, 0.5), (unsigned long long)quantile(v, n, 0.99),
-		(unsigned long long)(sum / n));
+		(unsigned long long)(sum / n), (unsigned long long)quantile(v, n, 0.1));
 	if (bytes)
 		printf(" mb_s=%.0f", (double)bytes * (double)n / ((double)sum / 1e9) / 1e6);
 	printf("\n");

@@ -70,10 +70,15 @@ static int fill(struct mig_chan *ch, int timeout_ms)
 	}
 	if (ch->in_len == ch->in_cap)
 		return -EMSGSIZE;
-	err = wait_fd(ch->fd, POLLIN, timeout_ms);
-	if (err)
-		return err;
-	r = recv(ch->fd, ch->in + ch->in_len, ch->in_cap - ch->in_len, 0);
+	/* what is there already, without a poll first (forwarded calls: the
+	 * caller has usually just polled) */
+	r = recv(ch->fd, ch->in + ch->in_len, ch->in_cap - ch->in_len, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		err = wait_fd(ch->fd, POLLIN, timeout_ms);
+		if (err)
+			return err;
+		r = recv(ch->fd, ch->in + ch->in_len, ch->in_cap - ch->in_len, 0);
+	}
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	if (r == 0)
@@ -179,6 +184,17 @@ int mig_chan_send(struct mig_chan *ch, uint16_t type, const void *body, size_t l
 	if (n < 0)
 		return n;
 	return send_all(ch->fd, ch->out, (size_t)n);
+}
+
+uint8_t *mig_chan_body(struct mig_chan *ch, size_t *cap)
+{
+	*cap = ch->out_cap - STREAM_FRAME_OVERHEAD;
+	return ch->out + STREAM_FRAME_HDR_SIZE;
+}
+
+int mig_chan_send_body(struct mig_chan *ch, uint16_t type, size_t len)
+{
+	return mig_chan_send(ch, type, ch->out + STREAM_FRAME_HDR_SIZE, len);
 }
 
 int mig_chan_pending(const struct mig_chan *ch)

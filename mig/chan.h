@@ -29,6 +29,11 @@ int mig_chan_adopt(struct mig_chan *ch, int fd, const struct stream_auth *auth,
 void mig_chan_close(struct mig_chan *ch);
 
 int mig_chan_send(struct mig_chan *ch, uint16_t type, const void *body, size_t len) __must_check;
+/* A frame built in place: the body goes to mig_chan_body() (*cap bytes of
+ * room), then mig_chan_send_body() seals and sends its first len bytes,
+ * without a copy. The buffer is the channel's: the next send reuses it. */
+uint8_t *mig_chan_body(struct mig_chan *ch, size_t *cap);
+int mig_chan_send_body(struct mig_chan *ch, uint16_t type, size_t len) __must_check;
 /* Next frame; *body points into the channel's buffer until the next recv.
  * timeout_ms < 0 waits for ever. 0, -ETIMEDOUT, -ECONNRESET (closed), -EACCES. */
 int mig_chan_recv(struct mig_chan *ch, uint16_t *type, const uint8_t **body, size_t *len,

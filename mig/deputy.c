@@ -9,6 +9,7 @@
  */
 #include "mig/mig.h"
 #include "mig/chan.h"
+#include "mig/hagent.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -30,6 +31,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -49,6 +51,14 @@ struct deputy {
 	int wake_fd;             /* our copy of the parking pipe's write end */
 	int park_fd;             /* its read end, in the process */
 	bool parked;
+	/* the resident loop (mig/hagent.h), when planted */
+	bool agent;              /* planted: forwarded calls go through it */
+	bool agent_running;      /* it runs free (else stopped under ptrace) */
+	uint64_t agent_code;     /* its code page; the message page follows */
+	int agent_fd;            /* our end of its socket pair */
+	int agent_pfd;           /* its end, in the process */
+	uint8_t *after;          /* the scratch area read back after a call */
+	size_t after_cap;
 	int sfd;                 /* SIGCHLD signalfd while serving, or -1 */
 	bool want_seen;          /* looked at the link during a blocked call */
 	bool home_asked;         /* the daemon said "home" */
@@ -289,11 +299,18 @@ static int drain_signals(struct deputy *d)
 	return sys(d, &ret, SYS_getppid, 0, 0, 0, 0, 0, 0);
 }
 
+static int agent_run(struct deputy *d);
+static int agent_stop(struct deputy *d);
+
 /* Park: step into read(PARK_FD) and return without waiting; the single
- * step traps once the read returns (our wake byte, or a signal). */
+ * step traps once the read returns (our wake byte, or a signal). With the
+ * resident loop: let it run. */
 static int park(struct deputy *d)
 {
 	struct user_regs_struct r = d->regs;
+
+	if (d->agent)
+		return agent_run(d);
 
 	r.rip = d->insn;
 	r.rax = SYS_read;
@@ -313,6 +330,8 @@ static int unpark(struct deputy *d)
 	int st, sig;
 	char c = 0;
 
+	if (d->agent)
+		return agent_stop(d);
 	if (!d->parked)
 		return 0;
 	if (write(d->wake_fd, &c, 1) != 1)
@@ -335,7 +354,7 @@ static int unpark(struct deputy *d)
 /* Put the parking pipe's read end high, out of the way of the process's
  * own descriptors (which take the lowest free numbers), but below its
  * RLIMIT_NOFILE, and never over a descriptor it has. */
-static int place_park_fd(struct deputy *d, int fd)
+static int place_high(struct deputy *d, int fd, int *out)
 {
 	struct rlimit rl;
 	long start = PARK_FD, ret;
@@ -347,12 +366,206 @@ static int place_park_fd(struct deputy *d, int fd)
 			    0))
 			return -ESRCH;
 		if (ret >= 0) {
-			d->park_fd = (int)ret;
+			*out = (int)ret;
 			return 1; /* fd is a spare now */
 		}
 	}
-	d->park_fd = fd; /* every higher number is taken: it stays where it is */
+	*out = fd; /* every higher number is taken: it stays where it is */
 	return 0;
+}
+
+static int place_park_fd(struct deputy *d, int fd)
+{
+	return place_high(d, fd, &d->park_fd);
+}
+
+/* ------------------------------------------------ the resident loop --- */
+
+static int flush_signals(struct deputy *d);
+
+/* Plant the resident loop (mig/hagent.h) in the stopped process: a code
+ * page and a message page, and a socket pair whose one end stays in the
+ * process (high, like the parking pipe) and the other comes to us. On any
+ * failure the per-call injection stays in use. */
+static int agent_plant(struct deputy *d)
+{
+	size_t clen;
+	const uint8_t *code = hagent_code(&clen);
+	long ret, base;
+	int sv[2] = { -1, -1 }, pidfd, err;
+
+	if (sys(d, &base, SYS_mmap, 0, 2 * HAGENT_PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0) || base < 0)
+		return -ENOMEM;
+	err = -EFAULT;
+	if (ptr_write_mem(d->pid, (uint64_t)base, code, clen) ||
+		sys(d, &ret, SYS_mprotect, (uint64_t)base, HAGENT_PAGE, PROT_READ | PROT_EXEC, 0, 0,
+			0) || ret < 0)
+		goto out_unmap;
+	err = sys(d, &ret, SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		(uint64_t)base + HAGENT_PAGE, 0, 0);
+	if (err || ret < 0) {
+		err = err ? err : (int)ret;
+		goto out_unmap;
+	}
+	if ((err = ptr_read_mem(d->pid, (uint64_t)base + HAGENT_PAGE, sv, sizeof(sv))))
+		goto out_unmap; /* (two descriptors we cannot name are left) */
+	err = place_high(d, sv[0], &d->agent_pfd);
+	if (err < 0)
+		goto out_close;
+	if (err && sys(d, &ret, SYS_close, (uint64_t)sv[0], 0, 0, 0, 0, 0))
+		return -ESRCH;
+	sv[0] = d->agent_pfd;
+	pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	err = pidfd < 0 ? -errno : 0;
+	if (!err) {
+		d->agent_fd = (int)syscall(SYS_pidfd_getfd, pidfd, sv[1], 0);
+		err = d->agent_fd < 0 ? -errno : 0;
+		close(pidfd);
+	}
+	if (err)
+		goto out_close;
+	if (sys(d, &ret, SYS_close, (uint64_t)sv[1], 0, 0, 0, 0, 0))
+		return -ESRCH;
+	d->agent_code = (uint64_t)base;
+	d->agent = true;
+	return 0;
+out_close:
+	/* leave the process's descriptors as they were */
+	for (int i = 0; i < 2; i++)
+		if (sys(d, &ret, SYS_close, (uint64_t)sv[i], 0, 0, 0, 0, 0))
+			return -ESRCH;
+out_unmap:
+	if (sys(d, &ret, SYS_munmap, (uint64_t)base, 2 * HAGENT_PAGE, 0, 0, 0, 0))
+		return -ESRCH;
+	return err;
+}
+
+/* Let the loop run free. */
+static int agent_run(struct deputy *d)
+{
+	struct user_regs_struct r;
+
+	if (d->agent_running)
+		return 0;
+	hagent_start_regs(&r, &d->regs, d->agent_code, d->agent_pfd, d->agent_code + HAGENT_PAGE);
+	if (ptr_setregs(d->pid, &r) || ptrace(PTRACE_CONT, d->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	d->agent_running = true;
+	return 0;
+}
+
+/* The process stopped while the loop runs (status st from waitpid): a
+ * signal for the home pid (queued for the remote, suppressed here) or our
+ * interrupt for going home. A forwarded call in flight is answered as
+ * hagent_fixup() says. Continues it; -ESRCH if it is gone. */
+static int agent_on_stop(struct deputy *d, int st)
+{
+	struct user_regs_struct r;
+	int ev = st >> 16;
+
+	if (WIFEXITED(st) || WIFSIGNALED(st))
+		return -ESRCH;
+	if (!WIFSTOPPED(st))
+		return 0;
+	if (ev != PTRACE_EVENT_STOP)
+		queue_signal(d, WSTOPSIG(st));
+	if ((ev != PTRACE_EVENT_STOP || d->home_asked) && ptr_getregs(d->pid, &r) == 0 &&
+		hagent_fixup(&r, d->agent_code) && ptr_setregs(d->pid, &r))
+		return -ESRCH;
+	if (ptrace(PTRACE_CONT, d->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	return flush_signals(d);
+}
+
+/* Stop the idle loop (nothing in flight) for control by injection: our
+ * interrupt, then one harmless call that steps past the interrupted read. */
+static int agent_stop(struct deputy *d)
+{
+	int st, sig;
+	long ret;
+
+	if (!d->agent_running)
+		return 0;
+	if (ptrace(PTRACE_INTERRUPT, d->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	for (;;) {
+		sig = wait_stop(d, &st);
+		if (sig < 0)
+			return sig;
+		if ((st >> 16) == PTRACE_EVENT_STOP)
+			break;
+		queue_signal(d, sig); /* for the remote; suppressed here */
+		if (ptrace(PTRACE_CONT, d->pid, NULL, NULL) < 0)
+			return -ESRCH;
+	}
+	d->agent_running = false;
+	return sys(d, &ret, SYS_getppid, 0, 0, 0, 0, 0, 0);
+}
+
+/* Run a forwarded call through the loop; its buffers are in place. Like
+ * inject(): a "home" from the daemon (or WANT_HOME from the remote) while
+ * it blocks interrupts it, and it comes back with a restart code. */
+static int agent_call(struct deputy *d, long nr, const uint64_t args[6], long *ret)
+{
+	uint64_t msg[HAGENT_REQ_SIZE / 8] = { (uint64_t)nr, args[0], args[1], args[2], args[3],
+		args[4], args[5] };
+	bool interrupted = false;
+	int err;
+
+	if (send(d->agent_fd, msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg))
+		return -EIO;
+	d->want_seen = false;
+	for (;;) {
+		struct pollfd p[4] = { { .fd = d->agent_fd, .events = POLLIN },
+			{ .fd = d->sfd, .events = POLLIN },
+			{ .fd = d->daemon_gone ? -1 : d->a->report_fd, .events = POLLIN },
+			{ .fd = d->want_seen ? -1 : d->ch.fd, .events = POLLIN } };
+		struct signalfd_siginfo si;
+		int st;
+		pid_t w;
+
+		/* a reply is there: take it first, unless the process stopped
+		 * (its signals must reach the remote before the result) */
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (p[1].revents & POLLIN) {
+			while (read(d->sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			while ((w = waitpid(d->pid, &st, __WALL | WNOHANG)) == d->pid)
+				if ((err = agent_on_stop(d, st)))
+					return err;
+			if (w < 0 && errno != EINTR)
+				return -ESRCH;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			uint64_t r;
+
+			if (recv(d->agent_fd, &r, sizeof(r), 0) != (ssize_t)sizeof(r))
+				return -EIO;
+			*ret = (long)r;
+			return 0;
+		}
+		if (p[2].revents & (POLLIN | POLLHUP))
+			read_command(d);
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* while a call blocks here, the remote only ever sends
+			 * WANT_HOME (its node expels it) */
+			uint16_t type;
+			const uint8_t *body;
+			size_t blen;
+
+			d->want_seen = true;
+			if (mig_chan_recv(&d->ch, &type, &body, &blen, 1000) == 0 &&
+				type == LINK_WANT_HOME)
+				d->home_asked = true;
+		}
+		if (d->home_asked && !interrupted) {
+			interrupted = true;
+			if (ptrace(PTRACE_INTERRUPT, d->pid, NULL, NULL) < 0)
+				return -ESRCH;
+		}
+	}
 }
 
 static int set_up_home(struct deputy *d)
@@ -396,6 +609,13 @@ static int set_up_home(struct deputy *d)
 	/* every signal must reach us: the real mask lives at the remote */
 	if (ptrace(PTRACE_SETSIGMASK, d->pid, (void *)sizeof(empty), &empty) < 0)
 		return -errno;
+	/* forwarded calls through a resident loop; OM_MIG_AGENT=0 keeps the
+	 * injection of every call (for comparison) */
+	const char *env = getenv("OM_MIG_AGENT");
+
+	if (!(env && !strcmp(env, "0")) && (err = agent_plant(d)))
+		pr_warn("process %d: no resident loop (%s): its calls are injected one by one",
+			d->pid, strerror(-err));
 	return 0;
 }
 
@@ -510,7 +730,11 @@ static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
 		return err; /* garbage from the remote: end the link */
 	need = rsys_call_scratch_size(c);
 	if (need > d->scratch_len) {
+		bool running = d->agent_running;
 		long r;
+
+		if (running && (err = agent_stop(d)))
+			goto out;
 
 		/* grow the scratch area (the old one is dropped) */
 		size_t nl = (need + 0xfffff) & ~(size_t)0xfffff;
@@ -523,6 +747,8 @@ static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
 		}
 		d->scratch = (uint64_t)r;
 		d->scratch_len = nl;
+		if (running && (err = agent_run(d)))
+			goto out;
 	}
 	err = rsys_call_layout(c, d->scratch, d->scratch_len);
 	if (err)
@@ -540,32 +766,38 @@ static int serve_syscall(struct deputy *d, const uint8_t *req, size_t len)
 	 * asks again at once). On the way home, it asks again at home. */
 	if (d->npending || d->home_asked)
 		ret = -MIG_ERESTARTNOINTR;
-	else
-		err = inject(d, rsys_call_nr(c), args, &ret, true);
-	if (!err && MIG_IS_RESTART(ret))
+	else if (d->agent_running)
+		err = agent_call(d, rsys_call_nr(c), args, &ret);
+	else if (!(err = inject(d, rsys_call_nr(c), args, &ret, true)) && MIG_IS_RESTART(ret))
 		err = drain_signals(d); /* the signal that interrupted it */
 	if (err)
 		goto out;
-	size_t back = rsys_call_read_len(c);
+	size_t back = rsys_call_read_len(c), cap;
 
-	after = malloc(back ? back : 1);
-	reply = malloc(RSYS_MAX_REQ);
-	if (!after || !reply) {
-		err = -ENOMEM;
-		goto out;
+	if (back > d->after_cap) {
+		free(d->after);
+		d->after_cap = 0;
+		d->after = malloc(back);
+		if (!d->after) {
+			err = -ENOMEM;
+			goto out;
+		}
+		d->after_cap = back;
 	}
+	after = d->after;
 	if (back && (err = ptr_read_mem(d->pid, d->scratch, after, back)))
 		goto out;
-	err = rsys_reply_encode(c, ret, after, back, reply, RSYS_MAX_REQ, &rlen);
 	/* signals that interrupted the call go first: the remote delivers
 	 * them before the call returns there */
+	err = flush_signals(d);
+	if (err)
+		goto out;
+	/* the reply is built in the channel's own frame buffer */
+	reply = mig_chan_body(&d->ch, &cap);
+	err = rsys_reply_encode(c, ret, after, back, reply, cap, &rlen);
 	if (!err)
-		err = flush_signals(d);
-	if (!err)
-		err = mig_chan_send(&d->ch, LINK_SYSRET, reply, rlen);
+		err = mig_chan_send_body(&d->ch, LINK_SYSRET, rlen);
 out:
-	free(after);
-	free(reply);
 	rsys_call_free(c);
 	return err;
 }
@@ -648,6 +880,8 @@ static int go_home(struct deputy *d)
 		}
 		if (type != LINK_SYSCALL)
 			err = -EBADMSG;
+		else if (d->agent)
+			err = serve_syscall(d, body, blen);
 		else if (!(err = unpark(d)) && !(err = serve_syscall(d, body, blen)))
 			err = park(d);
 	}
@@ -657,13 +891,19 @@ static int go_home(struct deputy *d)
 		err = unpark(d);
 	if (err)
 		return err;
-	/* our parking pipe and scratch go; the image has the rest */
-	if (sys(d, &ret, SYS_close, (uint64_t)d->park_fd, 0, 0, 0, 0, 0)) {
+	/* our parking pipe, loop and scratch go; the image has the rest */
+	if (sys(d, &ret, SYS_close, (uint64_t)d->park_fd, 0, 0, 0, 0, 0) ||
+		(d->agent && sys(d, &ret, SYS_close, (uint64_t)d->agent_pfd, 0, 0, 0, 0, 0))) {
 		ckpt_image_free(img);
 		return -ESRCH;
 	}
 	close(d->wake_fd);
 	d->wake_fd = -1;
+	if (d->agent) {
+		close(d->agent_fd);
+		d->agent_fd = -1;
+		d->agent = false;
+	}
 	ckpt_restore_opts_init(&opts);
 	opts.stub = d->pid;
 	err = ckpt_restore(img, &opts, &pid);
@@ -722,11 +962,17 @@ static int serve(struct deputy *d)
 			if (d->home_asked)
 				continue;
 		}
-		while (read(sfd, &si, sizeof(si)) == sizeof(si))
-			;
-		/* the home process stopped: a signal for it, or it died */
-		int st;
-		pid_t r = waitpid(d->pid, &st, __WALL | WNOHANG);
+		/* the home process stopped: a signal for it, or it died (each
+		 * stop raises a SIGCHLD after it; a forwarded call does not
+		 * need these two calls) */
+		int st = 0;
+		pid_t r = 0;
+
+		if (p[1].revents & POLLIN) {
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			r = waitpid(d->pid, &st, __WALL | WNOHANG);
+		}
 
 		if (r == d->pid) {
 			if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -738,6 +984,10 @@ static int serve(struct deputy *d)
 				report(d, "exit %d %d", WIFEXITED(st) ? 0 : 1,
 					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 				return 0;
+			}
+			if (WIFSTOPPED(st) && d->agent) {
+				err = agent_on_stop(d, st);
+				continue;
 			}
 			if (WIFSTOPPED(st)) {
 				int sig = WSTOPSIG(st);
@@ -766,6 +1016,12 @@ static int serve(struct deputy *d)
 			break;
 		switch (type) {
 		case LINK_SYSCALL:
+			if (d->agent) { /* the loop runs it */
+				err = serve_syscall(d, body, blen);
+				if (!err)
+					err = flush_signals(d);
+				break;
+			}
 			err = unpark(d);
 			if (!err)
 				err = serve_syscall(d, body, blen);
@@ -807,7 +1063,8 @@ static int serve(struct deputy *d)
 
 int mig_deputy_main(const struct mig_deputy_args *a)
 {
-	struct deputy d = { .a = a, .pid = a->pid, .wake_fd = -1, .park_fd = -1, .sfd = -1 };
+	struct deputy d = { .a = a, .pid = a->pid, .wake_fd = -1, .park_fd = -1, .sfd = -1,
+		.agent_fd = -1, .agent_pfd = -1 };
 	char why[256] = "";
 	int err;
 
@@ -835,5 +1092,6 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 	report(&d, "ok %u %u", a->target_id, d.rpid);
 	err = serve(&d);
 	mig_chan_close(&d.ch);
+	free(d.after);
 	return err ? 1 : 0;
 }

@@ -12,8 +12,10 @@
  *    call that must happen at home (seccomp RET_TRACE, mig/filter.c) and
  *    forwards it (rsys/).
  *
- * This first engine uses ptrace on both sides for every forwarded call; the
- * faster in-process agent is future work (docs/ARCHITECTURE.md).
+ * At home, forwarded calls run in a resident loop planted in the original
+ * (mig/hagent.h), ptrace only controls it; at the target, every forwarded
+ * call is still a ptrace (seccomp) stop of the copy: an in-process agent
+ * there is future work (docs/ARCHITECTURE.md).
  */
 #ifndef OM_MIG_MIG_H
 #define OM_MIG_MIG_H

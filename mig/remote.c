@@ -182,14 +182,15 @@ static int read_signals(struct remote *r)
 
 static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 {
-	size_t used = 0;
-	int err = rsys_req_encode(nr, args, mem_read, r, r->req, RSYS_MAX_REQ, &used);
+	size_t used = 0, cap;
+	uint8_t *req = mig_chan_body(r->ch, &cap); /* built in place, no copy */
+	int err = rsys_req_encode(nr, args, mem_read, r, req, cap, &used);
 
 	if (err) {
 		*ret = err; /* the call's own result: EFAULT, ENOTTY, ENOSYS... */
 		return 0;
 	}
-	err = mig_chan_send(r->ch, LINK_SYSCALL, r->req, used);
+	err = mig_chan_send_body(r->ch, LINK_SYSCALL, used);
 	while (!err) {
 		uint16_t type;
 		const uint8_t *body;
@@ -202,7 +203,7 @@ static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 
 			if (poll(p, 2, -1) < 0 && errno != EINTR)
 				return -errno;
-			if ((err = read_signals(r)))
+			if ((p[1].revents & POLLIN) && (err = read_signals(r)))
 				break;
 			if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
@@ -401,7 +402,11 @@ static int send_home(struct remote *r)
 			regs.orig_rax = (unsigned long long)-1;
 			if (ptr_setregs(r->pid, &regs))
 				return -ESRCH;
-			break;
+			/* it stopped here before our SIGSTOP came: that one is
+			 * still pending; it stops the process before the call */
+			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+				return -ESRCH;
+			continue;
 		}
 		if (WSTOPSIG(st) == SIGSTOP) {
 			/* ours: stopped where it ran, or right after a skipped,

@@ -30,7 +30,12 @@
  * Frames (each direction counts its frames from 0 in ctr):
  *
  *	len u32, type u16, flags u16 (0), body[len],
- *	MAC(k_dir, ctr u64 || len || type || flags || body)        (len + 24)
+ *	Poly1305(BLAKE2b(k_dir, ctr u64) [32 bytes], len || type || flags || body)
+ *	                                                            (len + 24)
+ *
+ * (version 2: the one-time Poly1305 key of each frame comes from the
+ * direction's key and the counter; version 1's BLAKE2b over whole frames
+ * ran at ~0.4 GB/s, too slow for forwarded I/O.)
  *
  * The counter is implicit, so a replayed, dropped, reordered or spliced
  * frame fails its MAC. After any failure the state is FAILED for good:
@@ -57,7 +62,7 @@
 
 #define STREAM_PORT 4660
 #define STREAM_MAGIC 0x6f4d5331u /* "oMS1" */
-#define STREAM_VERSION 1
+#define STREAM_VERSION 2 /* 2: Poly1305 frame MACs */
 #define STREAM_NONCE_SIZE 16
 #define STREAM_MAC_SIZE 16
 #define STREAM_HELLO_SIZE 24
