@@ -46,6 +46,8 @@ struct remote {
 	bool exit_sent;
 	bool go_home;          /* home asked for it back during a forwarded call */
 	bool want_sent;        /* we asked home to take it back (expel) */
+	bool held;             /* stopped before a call that must run at home (execve),
+				* rewound onto it: waiting for GO_HOME */
 	int sfd;               /* signalfd: SIGCHLD, and SIGUSR1 = expel */
 	long restart_nr;       /* interrupted call to restart or fail at the next signal, or -1 */
 	uint8_t *req;
@@ -283,7 +285,24 @@ static void restart_at_signal(struct remote *r)
 	r->restart_nr = -1;
 }
 
-/* A seccomp stop: the call was not local. */
+/* execve: the new program must start at home, so that its arguments,
+ * environment, FD_CLOEXEC and signal resets are the home kernel's own. The
+ * copy stays stopped, rewound onto the call; we ask home to take it back
+ * and, once it has, the call runs again there (send_home). */
+static int hold_for_home(struct remote *r, struct user_regs_struct *regs)
+{
+	regs->rax = regs->orig_rax;
+	regs->rip -= 2;
+	regs->orig_rax = (unsigned long long)-1;
+	if (ptr_setregs(r->pid, regs))
+		return -ESRCH;
+	r->held = true;
+	pr_debug("guest %d (home pid %d): execve: going home to run it", r->pid, r->home_pid);
+	r->want_sent = false; /* ask even if an expel asked before */
+	return want_home(r) ? -EIO : 1;
+}
+
+/* A seccomp stop: the call was not local. 1: the copy stays stopped. */
 static int on_syscall(struct remote *r)
 {
 	struct user_regs_struct regs;
@@ -333,6 +352,9 @@ static int on_syscall(struct remote *r)
 		case SYS_exit_group:
 			err = send_exit(r, MIGP_EXITED, (int)(a[0] & 0xff), false);
 			return err; /* let it exit here too */
+		case SYS_execve:
+		case SYS_execveat:
+			return hold_for_home(r, &regs);
 		case SYS_mmap:
 			if (a[3] & MAP_ANONYMOUS)
 				return 0; /* anonymous memory is local */
@@ -376,9 +398,9 @@ static int send_home(struct remote *r)
 	uint16_t type;
 	int st, err, n;
 
-	if (syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
+	if (!r->held && syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
 		return -ESRCH;
-	for (;;) {
+	for (; !r->held;) {
 		if (waitpid(r->pid, &st, __WALL) != r->pid)
 			return -ESRCH;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -490,6 +512,8 @@ static int run(struct remote *r)
 			if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
 				r->restart_nr = -1;
 				err = on_syscall(r);
+				if (err == 1)
+					break; /* held: it stays stopped until it goes home */
 				if (err)
 					goto out;
 			} else {
