@@ -57,6 +57,7 @@ struct deputy {
 	struct user_regs_struct regs; /* the process's registers when frozen */
 	uint32_t rpid;           /* the process at the target */
 	pid_t forked;            /* the child of the last injected fork */
+	int stop_sig;            /* a job-control stop to let happen at home (LINK_STOPPED) */
 	uint32_t pending_sig[64];
 	siginfo_t pending_info[64];
 	unsigned npending;
@@ -641,6 +642,31 @@ static int serve_fork(struct deputy *d, const uint8_t *body, size_t blen)
 	return err;
 }
 
+/* The copy takes a job-control stop (Ctrl-Z, SIGTTIN...): the home process
+ * takes it too, by default action, so that its parent's wait (WUNTRACED),
+ * the shell's jobs and SIGCHLD see it; the stop is delivered once it is
+ * parked again (serve), and it stays stopped (PTRACE_LISTEN) until SIGCONT,
+ * which goes on to the copy like any signal. */
+static int stop_home(struct deputy *d, const uint8_t *body, size_t blen)
+{
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} dfl = { 0 };
+	int32_t sig;
+	long ret;
+
+	if (mig_stopped_decode(body, blen, &sig) < 0 || !mig_is_stop_signal(sig))
+		return -EBADMSG;
+	if (ptr_write_mem(d->pid, d->scratch, &dfl, sizeof(dfl)) ||
+		sys(d, &ret, SYS_rt_sigaction, (uint64_t)sig, d->scratch, 0, 8, 0, 0))
+		return -ESRCH;
+	d->stop_sig = sig;
+	pr_info("process %d stops with its copy (%s)", d->pid, strsignal(sig));
+	if (syscall(SYS_tgkill, d->pid, d->pid, sig) < 0)
+		return -ESRCH;
+	return 0;
+}
+
 /* A child forked after a move (mig/fork.c): take over the home child, which
  * waits parked, and connect it to its copy at the target. 0 once committed;
  * before that the home child cannot run (its memory is not its own): the
@@ -845,6 +871,21 @@ static int serve(struct deputy *d)
 			if (WIFSTOPPED(st)) {
 				int sig = WSTOPSIG(st);
 
+				if ((st >> 16) == 0 && sig == d->stop_sig) {
+					/* the copy stopped: the home process
+					 * stops too, for its parent to see */
+					d->stop_sig = 0;
+					if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL,
+						    (void *)(long)sig) < 0)
+						err = -errno;
+					continue;
+				}
+				if ((st >> 16) == PTRACE_EVENT_STOP && mig_is_stop_signal(sig)) {
+					/* in that group stop until SIGCONT */
+					if (ptrace(PTRACE_LISTEN, d->pid, NULL, NULL) < 0)
+						err = -errno;
+					continue;
+				}
 				if (sig == SIGTRAP && (st >> 16) == 0)
 					d->parked = false; /* the park read returned */
 				else if ((st >> 16) != PTRACE_EVENT_STOP)
@@ -881,6 +922,13 @@ static int serve(struct deputy *d)
 			err = unpark(d);
 			if (!err)
 				err = serve_fork(d, body, blen);
+			if (!err)
+				err = park(d);
+			break;
+		case LINK_STOPPED:
+			err = unpark(d);
+			if (!err)
+				err = stop_home(d, body, blen);
 			if (!err)
 				err = park(d);
 			break;

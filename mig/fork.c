@@ -149,6 +149,33 @@ out:
 	return err;
 }
 
+bool mig_is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+bool mig_stops_by_default(pid_t pid, int sig)
+{
+	char path[64], line[128];
+	unsigned long long cgt = 0, ign = 0;
+	FILE *f;
+
+	if (sig == SIGSTOP)
+		return true;
+	if (!mig_is_stop_signal(sig))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "SigCgt: %llx", &cgt);
+		sscanf(line, "SigIgn: %llx", &ign);
+	}
+	fclose(f);
+	return !((cgt | ign) & (1ull << (sig - 1)));
+}
+
 /* "T" in /proc/PID/status and no tracer */
 static bool stopped_untraced(pid_t pid)
 {

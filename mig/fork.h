@@ -16,6 +16,14 @@ int mig_fork_req_encode(uint8_t *buf, size_t cap, uint32_t rpid, uint32_t exit_s
 int mig_fork_req_decode(const uint8_t *buf, size_t len, uint32_t *rpid, uint32_t *exit_sig);
 int mig_forked_encode(uint8_t *buf, size_t cap, int32_t res);
 int mig_forked_decode(const uint8_t *buf, size_t len, int32_t *res);
+/* STOPPED (remote -> home): the stop signal, the same 4-byte body */
+#define mig_stopped_encode mig_forked_encode
+#define mig_stopped_decode mig_forked_decode
+
+/* Job control: a stop signal (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) */
+bool mig_is_stop_signal(int sig);
+/* Would sig stop pid (default action: neither caught nor ignored)? */
+bool mig_stops_by_default(pid_t pid, int sig);
 
 /* How the call (fork, vfork, clone with args a) is done after a move:
  * *local gets the clone flags for the copy's local child (made a child of

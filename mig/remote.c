@@ -48,6 +48,7 @@ struct remote {
 	bool exit_sent;
 	bool go_home;          /* home asked for it back during a forwarded call */
 	bool want_sent;        /* we asked home to take it back (expel) */
+	bool stopped;          /* held in a job-control stop (LINK_STOPPED) until SIGCONT */
 	bool held;             /* stopped before a call that must run at home (execve),
 				* rewound onto it: waiting for GO_HOME */
 	int sfd;               /* signalfd: SIGCHLD, and SIGUSR1 = expel */
@@ -149,6 +150,12 @@ static int home_frame(struct remote *r, uint16_t type, const uint8_t *body, size
 		r->fwd_set[sig] = true;
 		if (syscall(SYS_tgkill, r->pid, r->pid, (int)sig) < 0)
 			pr_debug("signal %u to %d: %s", sig, r->pid, strerror(errno));
+		if (r->stopped && sig == SIGCONT) {
+			/* the job goes on: at home it did already */
+			r->stopped = false;
+			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+				return -ESRCH;
+		}
 		return 0;
 	case LINK_KILL:
 		return -ECANCELED;
@@ -696,6 +703,20 @@ static int run(struct remote *r)
 				sig = WSTOPSIG(st); /* a signal for the copy: deliver it */
 				if ((st >> 16) == 0)
 					restart_at_signal(r);
+				if ((st >> 16) == 0 && mig_stops_by_default(r->pid, sig)) {
+					/* a job-control stop: the copy waits here,
+					 * the home process stops for its shell */
+					uint8_t b[MIG_FORKED_SIZE];
+					int k = mig_stopped_encode(b, sizeof(b), sig);
+
+					r->fwd_set[sig] = false;
+					r->stopped = true;
+					err = k < 0 ? k : mig_chan_send(r->ch, LINK_STOPPED, b,
+						(size_t)k);
+					if (err)
+						goto out;
+					continue;
+				}
 				/* ours (forwarded from home)? then with the home's siginfo */
 				if (sig > 0 && sig <= 64 && r->fwd_set[sig] &&
 					ptrace(PTRACE_GETSIGINFO, r->pid, NULL, &got) == 0 &&

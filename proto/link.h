@@ -28,6 +28,10 @@ enum link_frame_type {
 	LINK_FORK_BEGIN = 29, /* home -> target, a new connection: a migp_begin whose
 			       * pid is the home child and image_len the child's pid at
 			       * the target; answered with MIG_ACK */
+	LINK_STOPPED = 30,   /* remote -> home: {u32 signal}: a job-control stop the copy
+			      * takes by default: the home process stops with it, for
+			      * its parent and shell to see; SIGCONT from home resumes
+			      * both (mig/fork.c) */
 };
 
 #define LINK_PING_SIZE 8
