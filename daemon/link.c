@@ -80,12 +80,15 @@ static int conn_send(struct link_conn *c, const uint8_t *buf, size_t len)
 
 /* A process arrives: its connection goes to a remote child (mig/remote.c)
  * with whatever input follows the MIG_BEGIN frame. */
-/* FORK_BEGIN: the child rpid must be a child of the server of one of our
- * guests from that home node (mig/fork.c), owned by the same user */
+/* FORK_BEGIN: the child rpid must be owned by that user and be a child of
+ * the server of one of our guests from that home node (mig/fork.c), or,
+ * once that server is gone (its process exited before the child was
+ * claimed), still carry a guest's forwarding filter (seccomp, no new
+ * privileges) */
 static bool forked_here(uint16_t home_id, pid_t rpid, uid_t uid)
 {
 	char path[64], line[128];
-	long ppid = -1, ruid = -1;
+	long ppid = -1, ruid = -1, seccomp = 0, nnp = 0;
 	const struct om_guest *g;
 	FILE *f;
 
@@ -98,14 +101,16 @@ static bool forked_here(uint16_t home_id, pid_t rpid, uid_t uid)
 	while (fgets(line, sizeof(line), f)) {
 		sscanf(line, "PPid: %ld", &ppid);
 		sscanf(line, "Uid: %ld", &ruid);
+		sscanf(line, "Seccomp: %ld", &seccomp);
+		sscanf(line, "NoNewPrivs: %ld", &nnp);
 	}
 	fclose(f);
-	if (ruid != (long)uid)
+	if (ruid != (long)uid || seccomp != 2 || nnp != 1)
 		return false;
 	for (size_t i = 0; (g = guests_at(i)); i++)
-		if (g->remote == (pid_t)ppid && g->home_id == home_id)
-			return true;
-	return false;
+		if (g->remote == (pid_t)ppid)
+			return g->home_id == home_id;
+	return true; /* its parent's server is gone: reparented (to init or a subreaper) */
 }
 
 static int start_remote(struct link_conn *c, uint16_t type, const uint8_t *body, size_t len,

@@ -603,7 +603,12 @@ static int send_home(struct remote *r)
 			regs.orig_rax = (unsigned long long)-1;
 			if (ptr_setregs(r->pid, &regs))
 				return -ESRCH;
-			break;
+			/* our SIGSTOP is still pending: let it stop the copy
+			 * on its way back to user mode, before any instruction
+			 * (a dump with it pending would trip over it) */
+			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+				return -ESRCH;
+			continue;
 		}
 		if (WSTOPSIG(st) == SIGSTOP) {
 			/* ours: stopped where it ran, or right after a skipped,

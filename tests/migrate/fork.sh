@@ -51,4 +51,47 @@ t_is "$(node 1 mosctl where "$SH") $(node 1 mosctl where "$BG")" "3 2" "parent a
 kill -TERM "$BG"
 rc=0; wait "$SH" || rc=$?
 t_is "$rc:$(grep '^bgst=' "$D/sh.out")" "0:bgst=9" "the shell reaps the job's status (its TERM trap: 9)"
+
+# --- a double-forking daemon after a move -------------------------------
+omcluster run 1 --dir "$D" mosrun "$VICT/daemonize" >"$D/dmn.out" 2>"$D/dmn.err" &
+VPID=$!
+wait_until 5 has_line "$D/dmn.out" READY || t_bail "daemonize did not print READY"
+SID0=$(awk '{ print $6 }' "/proc/$VPID/stat")
+t_ok "migrate it to node 2" node 1 migrate "$VPID" 2
+kill -USR1 "$VPID"
+rc=0; wait "$VPID" || rc=$?
+t_is "$rc:$(grep -c '^PASS$' "$D/dmn.out")" "0:1" "the parent reaps the middle child (exit 0) and passes"
+DPID=$(sed -n 's/^daemon \([0-9]*\)$/\1/p' "$D/dmn.out")
+up() { grep -q "^daemon up $DPID sid" "$D/dmn.out"; }
+t_ok "the daemon is up" wait_until 5 up
+DSID=$(sed -n "s/^daemon up $DPID sid //p" "$D/dmn.out")
+t_is "$(awk '{ print $6 }' "/proc/$DPID/stat")" "$DSID" "its session at home is the one setsid() made"
+t_nok "a new session, not its grandparent's" test "$DSID" = "$SID0"
+t_is "$(awk '{ print $4 }' "/proc/$DPID/stat")" 1 "at home it was reparented to init"
+t_is "$(node 1 mosctl where "$DPID")" 2 "it runs at node 2, where it was forked"
+kill -TERM "$DPID"
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)" = Z ]; }
+t_ok "SIGTERM ends it" wait_until 5 gone "$DPID"
+
+# --- the node dies: a parent and the child it forked there end SIGKILL'd ---
+mkfifo "$D/fifo2"
+omcluster run 1 --dir "$D" mosrun sh -c 'read x; (while :; do :; done) & echo kid=$!; wait' \
+	<"$D/fifo2" >"$D/sh2.out" 2>"$D/sh2.err" &
+SH2=$!
+exec 8>"$D/fifo2"
+t_ok "a second shell waits in read" wait_until 5 sh_reads "$SH2"
+t_ok "migrate it to node 3" node 1 migrate "$SH2" 3
+echo go >&8
+has_kid() { grep -q '^kid=' "$D/sh2.out"; }
+t_ok "it forks a busy child at node 3" wait_until 10 has_kid
+KID=$(sed -n 's/^kid=//p' "$D/sh2.out")
+t_is "$(node 1 mosctl where "$KID")" 3 "the child runs at node 3"
+both_gone() { gone "$SH2" && gone "$KID"; }
+t0=$(t_now_us)
+kill -9 "$(cat "$D/node3/omd.pid")"
+t_ok "node 3 dies: the parent and its child end at home within 2 s" wait_until 2 both_gone
+t_diag "ended $(elapsed_since "$t0") s after node 3's daemon was killed"
+rc=0; wait "$SH2" || rc=$?
+t_is "$rc" 137 "the parent's parent sees it killed by SIGKILL (137)"
+exec 8>&-
 t_done

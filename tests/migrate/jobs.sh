@@ -81,5 +81,19 @@ type_line "hello"
 t_ok "in the foreground its read gets the line" wait_until 5 shows '^got=hello'
 type_line "echo bgstatus=\$?"
 t_ok "and its exit status reaches the shell" wait_until 5 shows '^bgstatus=4'
+
+# --- the home terminal answers: isatty, termios, window size, SIGWINCH ----
+type_line "clear"
+type_line "mosrun $VICT/tty"
+t_ok "a terminal program starts" wait_until 5 has_child "$SHELL_PID" tty
+TTYP=$(child_of "$SHELL_PID" tty)
+wait_until 5 shows '^READY'
+t_ok "migrate it to node 2" node 1 migrate "$TTYP" 2
+kill -USR1 "$TTYP"
+t_ok "after the move, isatty and tcgetattr work and the size is the terminal's" \
+	wait_until 5 shows '^winsize 50x150'
+$TM resize-window -x 120 -y 40
+t_ok "a resize sends SIGWINCH to it and the new size is read" wait_until 5 shows '^winch 40x120'
+t_ok "it passes" wait_until 5 shows '^PASS'
 [ "$T_FAILED" = 0 ] || screen | sed 's/^/#   screen | /'
 t_done
