@@ -30,7 +30,7 @@ endif
 LDLIBS  += -lsodium -ljansson -lm
 
 # Library: every pure module and shared helper.
-LIB_DIRS := lib proto map load gossip ckpt rsys mig
+LIB_DIRS := lib proto map load gossip balance ckpt rsys mig
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBOM    := $(BUILD)/libom.a

@@ -71,6 +71,7 @@ struct node_config {
 	uint16_t info_port, mig_port, disc_port;
 	uint32_t mcast_group;     /* host order */
 	unsigned info_interval_ms;
+	const char *policy;       /* balancing policy name; NULL: default */
 	bool foreground;
 };
 

@@ -5,6 +5,8 @@
  * ready) -> loop. Everything after start-up runs from the loop's callbacks.
  */
 #include "daemon/care.h"
+#include "balance/policy.h"
+#include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "gossip/gossip.h"
 #include "lib/ev.h"
@@ -56,6 +58,7 @@ static void usage(FILE *fp)
 		"      --disc-port N    UDP autodiscovery port (default 5429)\n"
 		"      --mcast-group A  autodiscovery multicast group (default 239.255.42.28)\n"
 		"      --info-interval MS  gossip step (default 200)\n"
+		"      --policy P       load-balancing policy: mosix (default) or oppcost\n"
 		"  -n, --foreground     stay in the foreground, log to stderr\n"
 		"      --log FILE       log file (default: DIR/omd.log when daemonized)\n"
 		"  -v, --verbose        debug logging\n"
@@ -473,6 +476,7 @@ int main(int argc, char **argv)
 		{ "mcast-group", required_argument, NULL, 4 },
 		{ "info-interval", required_argument, NULL, 5 },
 		{ "log", required_argument, NULL, 6 },
+		{ "policy", required_argument, NULL, 7 },
 		{ "foreground", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -549,6 +553,17 @@ int main(int argc, char **argv)
 		case 6:
 			logfile = optarg;
 			break;
+		case 7: {
+			enum bal_policy bpol;
+
+			if (bal_policy_parse(optarg, &bpol)) {
+				fprintf(stderr, "omd: unknown balancing policy \"%s\" (mosix or oppcost)\n",
+					optarg);
+				return 2;
+			}
+			n->cfg.policy = optarg;
+			break;
+		}
 		case 'n':
 			n->cfg.foreground = true;
 			break;
@@ -649,6 +664,8 @@ int main(int argc, char **argv)
 	n->sample_timer = ev_timer_new(n->loop, on_sample, n);
 	n->member_timer = ev_timer_new(n->loop, on_member_tick, n);
 	if (!n->gossip_timer || !n->sample_timer || !n->member_timer)
+		return 1;
+	if (balancer_init(n, n->cfg.policy))
 		return 1;
 	selfload_sample(n);
 	ev_timer_start(n->sample_timer, SAMPLE_MS);

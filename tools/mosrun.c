@@ -25,17 +25,21 @@ static void usage(FILE *fp)
 		"  -n -s -f  decay its statistics: not / slowly / fast; -t tt, -d dec: decay\n"
 		"  -F        with -ID or -j: run anywhere if that node is unavailable\n"
 		"  -z        (accepted for compatibility)\n"
+		"  --allow NODES / --deny NODES\n"
+		"            cluster mask: run only on / never on these nodes (e.g. 2,4-6);\n"
+		"            home is always allowed; children inherit it\n"
 		"A lock stops automatic migration only: migrate still moves the process.\n"
 		"See mosrun(1).\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *decay = "";
+	const char *decay = "", *nodes = NULL;
+	bool allow = false;
 	bool lock = false;
 	long start_node = 0;
 	int i, code;
-	json_t *r;
+	json_t *req, *r;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i];
@@ -49,7 +53,13 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		if (!strcmp(a, "-h")) {
+		if ((!strcmp(a, "--allow") || !strcmp(a, "--deny")) && i + 1 < argc) {
+			allow = !strcmp(a, "--allow");
+			nodes = argv[++i];
+		} else if (!strncmp(a, "--allow=", 8) || !strncmp(a, "--deny=", 7)) {
+			allow = !strncmp(a, "--allow=", 8);
+			nodes = strchr(a, '=') + 1;
+		} else if (!strcmp(a, "-h")) {
 			lock = true; /* home, locked */
 		} else if (!strcmp(a, "-L")) {
 			lock = true;
@@ -88,8 +98,20 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	r = client_request("mosrun", json_pack("{s:s,s:I,s:b,s:s}", "cmd", "adopt", "pid",
-		(json_int_t)getpid(), "lock", lock, "decay", decay), &code);
+	req = json_pack("{s:s,s:I,s:b,s:s}", "cmd", "adopt", "pid", (json_int_t)getpid(), "lock",
+		lock, "decay", decay);
+	if (nodes) {
+		json_object_set_new(req, "migfilter", json_integer(1));
+		json_object_set_new(req, "migpolicy", json_integer(allow));
+		json_object_set_new(req, "mignodes", json_string(nodes));
+	}
+	r = client_request("mosrun", req, &code);
+	if (!r && nodes && code == EXIT_NO) {
+		/* a mask that cannot be set must not be silently dropped */
+		fprintf(stderr, "mosrun: not running %s: its cluster mask was not accepted\n",
+			argv[i]);
+		return EXIT_NO;
+	}
 	if (!r)
 		fprintf(stderr, "mosrun: running %s without the cluster's care\n", argv[i]);
 	json_decref(r);
