@@ -1,8 +1,8 @@
 /* mosrun: run a command under the cluster's care (see mosrun(1)). The
  * command replaces mosrun (same pid), so shells and parents see the real
  * program. Unlike the original openMosix, where every process was under
- * care, here only programs started with mosrun (and, later, their
- * children) may migrate; they are migratable by default. */
+ * care, here only programs started with mosrun and their descendants
+ * (daemon/care.c) may migrate; they are migratable by default. */
 #include "lib/util.h"
 #include "tools/common/client.h"
 
@@ -84,9 +84,8 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		} else if (!strncmp(a, "-j", 2) || !parse_long(a + 1, 1, 65535, &start_node)) {
-			fprintf(stderr, "mosrun: starting a program on another node (%s) needs exec "
-					"after migration, which this version does not have yet; start it "
-					"here and use migrate\n", a);
+			fprintf(stderr, "mosrun: starting a program on another node (%s) is not "
+					"supported yet; start it here and use migrate\n", a);
 			return EXIT_NO;
 		} else {
 			fprintf(stderr, "mosrun: unknown option %s\n", a);
