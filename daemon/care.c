@@ -187,18 +187,19 @@ static void care_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)len);
 			h = NLMSG_NEXT(h, len)) {
 			struct cn_msg *cn = NLMSG_DATA(h);
-			struct proc_event *ev;
+			struct proc_event ev;
 
 			if (h->nlmsg_type != NLMSG_DONE ||
-				h->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(*ev)))
+				h->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(ev)))
 				continue;
 			if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
 				continue;
-			ev = (struct proc_event *)cn->data;
-			if (ev->what == PROC_EVENT_FORK)
-				on_fork(n, ev->event_data.fork.parent_tgid,
-					ev->event_data.fork.child_pid,
-					ev->event_data.fork.child_tgid);
+			/* the event sits 4-byte aligned after the header: copy it */
+			memcpy(&ev, cn->data, sizeof(ev));
+			if (ev.what == PROC_EVENT_FORK)
+				on_fork(n, ev.event_data.fork.parent_tgid,
+					ev.event_data.fork.child_pid,
+					ev.event_data.fork.child_tgid);
 		}
 	}
 }

@@ -94,4 +94,26 @@ t_diag "ended $(elapsed_since "$t0") s after node 3's daemon was killed"
 rc=0; wait "$SH2" || rc=$?
 t_is "$rc" 137 "the parent's parent sees it killed by SIGKILL (137)"
 exec 8>&-
+
+# --- a node leaving sends its forked guests home first, losing nothing ----
+mkfifo "$D/fifo3"
+omcluster run 1 --dir "$D" mosrun sh -c \
+	'read x; (trap "exit 0" TERM; while :; do :; done) & echo kid=$!; wait $!; echo kidst=$?' \
+	<"$D/fifo3" >"$D/sh3.out" 2>"$D/sh3.err" &
+SH3=$!
+exec 9>"$D/fifo3"
+t_ok "a third shell waits in read" wait_until 5 sh_reads "$SH3"
+t_ok "migrate it to node 2" node 1 migrate "$SH3" 2
+echo go >&9
+exec 9>&-
+has_kid3() { grep -q '^kid=' "$D/sh3.out"; }
+t_ok "it forks a busy child at node 2" wait_until 10 has_kid3
+KID3=$(sed -n 's/^kid=//p' "$D/sh3.out")
+t_is "$(node 1 mosctl where "$KID3")" 2 "the child runs at node 2"
+t_ok "node 2 expels its guests" node 2 mosctl expel
+t_is "$(node 1 mosctl where "$SH3") $(node 1 mosctl where "$KID3")" "1 1" \
+	"the shell and its forked child are back home"
+kill -TERM "$KID3"
+rc=0; wait "$SH3" || rc=$?
+t_is "$rc:$(grep '^kidst=' "$D/sh3.out")" "0:kidst=0" "the child ran on at home and the shell reaped it"
 t_done

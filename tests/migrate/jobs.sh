@@ -95,5 +95,24 @@ t_ok "after the move, isatty and tcgetattr work and the size is the terminal's" 
 $TM resize-window -x 120 -y 40
 t_ok "a resize sends SIGWINCH to it and the new size is read" wait_until 5 shows '^winch 40x120'
 t_ok "it passes" wait_until 5 shows '^PASS'
+
+# --- Ctrl-C reaches every member of a job spread over nodes ---------------
+type_line "clear"
+type_line "mosrun sh -c '$VICT/loop | $VICT/loop'; echo pgstatus=\$?"
+t_ok "a two-process pipeline starts" wait_until 5 has_child "$SHELL_PID" sh
+PSH=$(child_of "$SHELL_PID" sh)
+loops() { local c; for c in $(cat /proc/"$PSH"/task/*/children 2>/dev/null); do
+	[ "$(cat "/proc/$c/comm" 2>/dev/null)" = loop ] && echo "$c"; done; }
+two_loops() { [ "$(loops | wc -l)" = 2 ]; }
+t_ok "both members run" wait_until 5 two_loops
+read -r L1 L2 < <(loops | tr '\n' ' ')
+t_ok "one member moves to node 2" node 1 migrate "$L1" 2
+t_ok "the shell of the job moves to node 2 too" node 1 migrate "$PSH" 2
+t_is "$(node 1 mosctl where "$L1") $(node 1 mosctl where "$PSH") $(node 1 mosctl where "$L2")" \
+	"2 2 1" "the job runs at nodes 2 and 1"
+$TM send-keys C-c
+t_ok "Ctrl-C ends the whole job: the shell reports 130" wait_until 5 shows '^pgstatus=130'
+all_gone() { ! kill -0 "$L1" 2>/dev/null && ! kill -0 "$L2" 2>/dev/null && ! kill -0 "$PSH" 2>/dev/null; }
+t_ok "every member is gone" wait_until 5 all_gone
 [ "$T_FAILED" = 0 ] || screen | sed 's/^/#   screen | /'
 t_done
