@@ -98,7 +98,7 @@ t_ok "it passes" wait_until 5 shows '^PASS'
 
 # --- Ctrl-C reaches every member of a job spread over nodes ---------------
 type_line "clear"
-type_line "mosrun sh -c '$VICT/loop | $VICT/loop'; echo pgstatus=\$?"
+type_line "mosrun sh -c '$VICT/loop | $VICT/loop'"
 t_ok "a two-process pipeline starts" wait_until 5 has_child "$SHELL_PID" sh
 PSH=$(child_of "$SHELL_PID" sh)
 loops() { local c; for c in $(cat /proc/"$PSH"/task/*/children 2>/dev/null); do
@@ -111,8 +111,10 @@ t_ok "the shell of the job moves to node 2 too" node 1 migrate "$PSH" 2
 t_is "$(node 1 mosctl where "$L1") $(node 1 mosctl where "$PSH") $(node 1 mosctl where "$L2")" \
 	"2 2 1" "the job runs at nodes 2 and 1"
 $TM send-keys C-c
-t_ok "Ctrl-C ends the whole job: the shell reports 130" wait_until 5 shows '^pgstatus=130'
 all_gone() { ! kill -0 "$L1" 2>/dev/null && ! kill -0 "$L2" 2>/dev/null && ! kill -0 "$PSH" 2>/dev/null; }
+wait_until 5 all_gone
+type_line "echo pgstatus=\$?"
+t_ok "Ctrl-C ends the whole job: the shell reports 130" wait_until 5 shows '^pgstatus=130'
 t_ok "every member is gone" wait_until 5 all_gone
 [ "$T_FAILED" = 0 ] || screen | sed 's/^/#   screen | /'
 t_done
