@@ -299,6 +299,7 @@ static void tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	size_t nn, np = 0, k;
 
 	ev_timer_start(t, BAL_TICK_MS);
+	procs_poll_exec(n);
 	for (size_t i = 0; (p = procs_at(i)); i++) {
 		if (p->where == n->self_id && !procs_busy(p))
 			sample_proc(n, p, now);

@@ -11,6 +11,9 @@
  * root) the same ancestry check runs when a process is asked about
  * (care_lookup), so children are still found, only later.
  *
+ * Exec events go to procs_exec_event (mosrun -ID leaves once the program is
+ * exec'd; procs.c also polls for it, for when there are no events).
+ *
  * Why not a cgroup: omd does not own the home processes' cgroups (they stay
  * where their session put them), and a cgroup says nothing about which
  * process forked which; the connector keeps the genuine tree.
@@ -200,6 +203,9 @@ static void care_ready(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 				on_fork(n, ev.event_data.fork.parent_tgid,
 					ev.event_data.fork.child_pid,
 					ev.event_data.fork.child_tgid);
+			else if (ev.what == PROC_EVENT_EXEC &&
+				ev.event_data.exec.process_pid == ev.event_data.exec.process_tgid)
+				procs_exec_event(n, ev.event_data.exec.process_tgid); /* mosrun -ID */
 		}
 	}
 }

@@ -495,11 +495,21 @@ static json_t *do_adopt(struct ctl_client *c, json_t *req, int *err, char *msg, 
 	*err = opts_from_json(req, &o, msg, cap);
 	if (*err)
 		return NULL;
+	v = json_object_get(req, "start");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		json_integer_value(v) > OM_MAX_NODE_ID)) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "start is a node id");
+		return NULL;
+	}
 	*err = procs_adopt(c->n, pid, c->uid, c->gid, &o);
 	if (*err) {
 		snprintf(msg, cap, "too many processes under care");
 		return NULL;
 	}
+	/* mosrun -ID: it leaves for that node once it has exec'd the program */
+	if (v && json_integer_value(v) != c->n->self_id)
+		procs_set_start(procs_find(pid), (uint16_t)json_integer_value(v));
 	return reply_ok();
 }
 

@@ -41,7 +41,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"Usage: omd [-f MAP | --discover [-i IFACE]] [-d DIR] [-a ADDR] [-k KEYFILE]\n"
 		"           [--cgroup NAME] [--info-port N] [--mig-port N] [--disc-port N]\n"
-		"           [--mcast-group ADDR] [--info-interval MS] [-n] [-v] [--log FILE]\n"
+		"           [--mcast-group ADDR] [--info-interval MS] [--policy P] [--no-hpc]\n"
+		"           [-n] [-v] [--log FILE]\n"
 		"\n"
 		"The openMosix node daemon: membership, load gossip, admin state.\n"
 		"\n"
@@ -59,6 +60,7 @@ static void usage(FILE *fp)
 		"      --mcast-group A  autodiscovery multicast group (default 239.255.42.28)\n"
 		"      --info-interval MS  gossip step (default 200)\n"
 		"      --policy P       load-balancing policy: mosix (default) or oppcost\n"
+		"      --no-hpc         do not mount the hpc tree at DIR/hpc\n"
 		"  -n, --foreground     stay in the foreground, log to stderr\n"
 		"      --log FILE       log file (default: DIR/omd.log when daemonized)\n"
 		"  -v, --verbose        debug logging\n"
@@ -200,7 +202,7 @@ static void on_child(struct ev_loop *loop, int signo, void *arg)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (!guests_child_exited(pid))
+		if (!hpc_child_exited(n, pid, st) && !guests_child_exited(pid))
 			procs_child_exited(n, pid, st);
 }
 
@@ -477,6 +479,7 @@ int main(int argc, char **argv)
 		{ "info-interval", required_argument, NULL, 5 },
 		{ "log", required_argument, NULL, 6 },
 		{ "policy", required_argument, NULL, 7 },
+		{ "no-hpc", no_argument, NULL, 8 },
 		{ "foreground", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -564,6 +567,9 @@ int main(int argc, char **argv)
 			n->cfg.policy = optarg;
 			break;
 		}
+		case 8:
+			n->cfg.no_hpc = true;
+			break;
 		case 'n':
 			n->cfg.foreground = true;
 			break;
@@ -671,6 +677,8 @@ int main(int argc, char **argv)
 	ev_timer_start(n->sample_timer, SAMPLE_MS);
 	ev_timer_start(n->gossip_timer, 0);
 	ev_timer_start(n->member_timer, 0);
+	if (!n->cfg.no_hpc)
+		hpc_start(n);
 	if (write_pidfile(n->cfg.dir)) {
 		fprintf(stderr, "omd: cannot write %s/omd.pid\n", n->cfg.dir);
 		return 1;
@@ -702,6 +710,7 @@ int main(int argc, char **argv)
 
 	info_close(n);
 	ctl_close(n);
+	hpc_stop(n);
 	link_close(n);
 	{
 		char path[PATH_MAX];

@@ -19,12 +19,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -353,6 +355,59 @@ void procs_child_exited(struct node *n, pid_t child, int status)
 			memset(p, 0, sizeof(*p));
 		return;
 	}
+}
+
+static void start_done(void *arg, int err, const char *why)
+{
+	if (err)
+		pr_warn("process %d could not start at the node mosrun asked for: %s",
+			(int)(intptr_t)arg, why && *why ? why : strerror(-err));
+}
+
+static uint64_t exe_inode(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino ^ ((uint64_t)st.st_dev << 40);
+}
+
+void procs_set_start(struct om_proc *p, uint16_t node)
+{
+	p->start_node = node;
+	p->start_exe = exe_inode(p->pid);
+}
+
+void procs_poll_exec(struct node *n)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++) {
+		struct om_proc *p = &procs[i];
+
+		if (p->pid && p->start_node && exe_inode(p->pid) != p->start_exe)
+			procs_exec_event(n, p->pid);
+	}
+}
+
+void procs_exec_event(struct node *n, pid_t pid)
+{
+	struct om_proc *p = procs_find(pid);
+	uint32_t addr;
+	uint16_t t;
+	int err;
+
+	if (!p || !p->start_node)
+		return;
+	t = p->start_node;
+	p->start_node = 0;
+	if (map_addr_of(n->map, t, &addr)) {
+		start_done((void *)(intptr_t)pid, -ENOENT, "the node is not in the map");
+		return;
+	}
+	p->placed = true;
+	err = procs_move(n, p, t, addr, start_done, (void *)(intptr_t)pid);
+	if (err)
+		start_done((void *)(intptr_t)pid, err, NULL);
 }
 
 void procs_cancel_waiters(void *arg)

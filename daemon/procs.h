@@ -33,6 +33,8 @@ struct om_proc {
 	procs_done_fn done; /* the request waiting for the migration's outcome */
 	void *done_arg;
 	bool placed;          /* put where it is by hand: the balancer leaves it for load */
+	uint16_t start_node;  /* mosrun -ID: moves there as soon as it has exec'd */
+	uint64_t start_exe;   /* the inode of mosrun's executable, to notice the exec */
 	uint16_t then_target; /* remote -> remote: after coming home, go on here */
 	uint32_t then_addr;
 	/* what the balancer knows of it (daemon/balancer.c) */
@@ -71,6 +73,12 @@ unsigned procs_recent_moves(const struct om_proc *p, uint64_t now, uint64_t wind
 int procs_bring_home(struct node *n, struct om_proc *p, procs_done_fn done, void *arg)
 	__attribute__((warn_unused_result));
 void procs_child_exited(struct node *n, pid_t child, int status);
+/* pid has just exec'd: a process mosrun asked to start elsewhere leaves now */
+void procs_exec_event(struct node *n, pid_t pid);
+/* mosrun -ID: p leaves for node once it has exec'd the program */
+void procs_set_start(struct om_proc *p, uint16_t node);
+/* notice such execs without process events (the balancer's tick) */
+void procs_poll_exec(struct node *n);
 /* a waiting client went away */
 void procs_cancel_waiters(void *arg);
 

