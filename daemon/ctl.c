@@ -6,6 +6,7 @@
  * change anything. Reading a request, parsing it and executing it are
  * separate steps; a malformed request gets an error reply, never a crash.
  */
+#include "daemon/care.h"
 #include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "daemon/query.h"
@@ -334,7 +335,7 @@ static json_t *do_off(struct ctl_client *c, json_t *req, int *err, char *msg, si
 
 static json_t *proc_json(struct node *n, pid_t pid)
 {
-	struct om_proc *p = procs_find(pid);
+	struct om_proc *p = care_lookup(n, pid);
 	struct ckpt_why why = { 0 };
 	json_t *o;
 
@@ -347,6 +348,7 @@ static json_t *proc_json(struct node *n, pid_t pid)
 		if (p->where != n->self_id)
 			json_object_set_new(o, "remote_pid", json_integer(p->remote_pid));
 		json_object_set_new(o, "decay", json_string(p->opts.decay));
+		json_object_set_new(o, "parent", json_integer(p->parent));
 		char list[4096];
 
 		if (om_mask_format(&p->opts.mask, list, sizeof(list)) < 0)
@@ -525,7 +527,7 @@ static struct om_proc *steerable(struct ctl_client *c, json_t *req, const char *
 		return NULL;
 	}
 	pid = (pid_t)json_integer_value(v);
-	p = procs_find(pid);
+	p = care_lookup(c->n, pid);
 	if (kill(pid, 0) < 0 && errno == ESRCH && !(p && p->where != c->n->self_id)) {
 		*err = -ESRCH;
 		snprintf(msg, cap, "no such process: %d", (int)pid);

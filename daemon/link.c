@@ -80,7 +80,40 @@ static int conn_send(struct link_conn *c, const uint8_t *buf, size_t len)
 
 /* A process arrives: its connection goes to a remote child (mig/remote.c)
  * with whatever input follows the MIG_BEGIN frame. */
-static int start_remote(struct link_conn *c, const uint8_t *body, size_t len,
+/* FORK_BEGIN: the child rpid must be owned by that user and be a child of
+ * the server of one of our guests from that home node (mig/fork.c), or,
+ * once that server is gone (its process exited before the child was
+ * claimed), still carry a guest's forwarding filter (seccomp, no new
+ * privileges) */
+static bool forked_here(uint16_t home_id, pid_t rpid, uid_t uid)
+{
+	char path[64], line[128];
+	long ppid = -1, ruid = -1, seccomp = 0, nnp = 0;
+	const struct om_guest *g;
+	FILE *f;
+
+	if (rpid <= 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)rpid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "PPid: %ld", &ppid);
+		sscanf(line, "Uid: %ld", &ruid);
+		sscanf(line, "Seccomp: %ld", &seccomp);
+		sscanf(line, "NoNewPrivs: %ld", &nnp);
+	}
+	fclose(f);
+	if (ruid != (long)uid || seccomp != 2 || nnp != 1)
+		return false;
+	for (size_t i = 0; (g = guests_at(i)); i++)
+		if (g->remote == (pid_t)ppid)
+			return g->home_id == home_id;
+	return true; /* its parent's server is gone: reparented (to init or a subreaper) */
+}
+
+static int start_remote(struct link_conn *c, uint16_t type, const uint8_t *body, size_t len,
 	const uint8_t *left, size_t left_len)
 {
 	struct node *n = c->n;
@@ -92,7 +125,13 @@ static int start_remote(struct link_conn *c, const uint8_t *body, size_t len,
 
 	if (migp_begin_decode(body, len, &b) < 0)
 		return -EBADMSG;
-	if (n->admin.block || n->off) {
+	if (type == LINK_FORK_BEGIN && (b.home_id != stream_peer_id(&c->auth) ||
+					       !forked_here(b.home_id, (pid_t)b.image_len, b.uid))) {
+		pr_warn("node %u names process %llu as a child of its guests: it is not",
+			stream_peer_id(&c->auth), (unsigned long long)b.image_len);
+		return -EPERM;
+	}
+	if (type == LINK_MIG_BEGIN && (n->admin.block || n->off)) {
 		nack.err = -EPERM;
 		snprintf(nack.why, sizeof(nack.why), "node %u %s", n->self_id,
 			n->off ? "is not in the cluster" : "blocks guest processes");
@@ -121,7 +160,8 @@ static int start_remote(struct link_conn *c, const uint8_t *body, size_t len,
 		signal(SIGPIPE, SIG_IGN);
 		if (mig_chan_adopt(&ch, c->fd, &c->auth, left, left_len))
 			_exit(1);
-		_exit(mig_remote_main(&ra, &ch, &b));
+		_exit(type == LINK_FORK_BEGIN ? mig_remote_fork_main(&ra, &ch, &b) :
+						 mig_remote_main(&ra, &ch, &b));
 	}
 	pr_debug("process %u of node %u arrives: remote child %d", b.pid, b.home_id, (int)child);
 	if (guests_add(child, b.home_id, (pid_t)b.pid, b.uid, b.comm))
@@ -192,8 +232,9 @@ static int process(struct link_conn *c)
 			if (n < 0)
 				goto fail;
 			off += (size_t)n;
-			if (type == LINK_MIG_BEGIN)
-				return start_remote(c, body, blen, c->in + off, c->in_len - off);
+			if (type == LINK_MIG_BEGIN || type == LINK_FORK_BEGIN)
+				return start_remote(c, type, body, blen, c->in + off,
+					c->in_len - off);
 			if (handle_frame(c, type, body, blen))
 				return -EIO;
 			ev_timer_start(c->timer, LINK_IDLE_MS);

@@ -4,6 +4,7 @@
  * key -> admin state -> sockets -> daemonize (the parent exits once we are
  * ready) -> loop. Everything after start-up runs from the loop's callbacks.
  */
+#include "daemon/care.h"
 #include "balance/policy.h"
 #include "daemon/balancer.h"
 #include "daemon/node.h"
@@ -659,6 +660,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "omd: cannot open the node's sockets (see the log)\n");
 		return 1;
 	}
+	if (care_open(n))
+		pr_debug("descendants are adopted when asked about");
 	if (ev_signal_add(n->loop, SIGTERM, on_term, n) || ev_signal_add(n->loop, SIGINT, on_term, n) ||
 		ev_signal_add(n->loop, SIGHUP, on_hup, n) || ev_signal_add(n->loop, SIGCHLD, on_child, n))
 		return 1;

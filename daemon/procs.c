@@ -89,6 +89,8 @@ int procs_adopt(struct node *n, pid_t pid, uid_t uid, gid_t gid, const struct om
 	return 0;
 }
 
+static void follow_fork(struct node *n, struct om_proc *p, pid_t child, pid_t rchild);
+
 static void finish_request(struct om_proc *p, int err, const char *msg)
 {
 	if (p->done)
@@ -127,7 +129,7 @@ bool procs_busy(const struct om_proc *p)
 static void deputy_line(struct node *n, struct om_proc *p, char *line)
 {
 	unsigned id, rpid;
-	int err, kind, code;
+	int err, kind, code, child;
 	char *why;
 
 	if (sscanf(line, "ok %u %u", &id, &rpid) == 2) {
@@ -150,6 +152,8 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 		pr_info("process %d ended at node %u (%s %d)", p->pid, p->where,
 			kind ? "signal" : "exit code", code);
 		p->where = n->self_id;
+	} else if (sscanf(line, "fork %d %u", &child, &rpid) == 2) {
+		follow_fork(n, p, (pid_t)child, (pid_t)rpid);
 	} else if (!strcmp(line, "home")) {
 		p->where = n->self_id;
 		note_move(p);
@@ -186,8 +190,45 @@ static void deputy_ready(struct ev_loop *loop, int fd, uint32_t events, void *ar
 		deputy_line(n, p, line);
 }
 
+static int start_deputy(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
+	pid_t fork_rpid, procs_done_fn done, void *arg);
+
+/* p forked at node p->where (mig/fork.c): its home child waits for a
+ * deputy of its own, its copy there for a server of its own */
+static void follow_fork(struct node *n, struct om_proc *p, pid_t child, pid_t rchild)
+{
+	struct om_proc *c = procs_find(child);
+	uint32_t addr;
+	int err;
+
+	if (!c) {
+		if (procs_adopt(n, child, p->uid, p->gid, &p->opts) || !(c = procs_find(child))) {
+			pr_err("forked child %d of %d: no room under care: killing it", (int)child,
+				(int)p->pid);
+			kill(child, SIGKILL);
+			return;
+		}
+	}
+	c->parent = p->pid;
+	c->opts = p->opts;
+	c->placed = p->placed; /* it starts where its parent was put */
+	err = map_addr_of(n->map, p->where, &addr) ? -ENOENT :
+		start_deputy(n, c, p->where, addr, rchild, NULL, NULL);
+	if (err) {
+		pr_err("forked child %d of %d: cannot start its deputy (%s): killing it", (int)child,
+			(int)p->pid, strerror(-err));
+		kill(child, SIGKILL);
+	}
+}
+
 int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
 	procs_done_fn done, void *arg)
+{
+	return start_deputy(n, p, target, addr, 0, done, arg);
+}
+
+static int start_deputy(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
+	pid_t fork_rpid, procs_done_fn done, void *arg)
 {
 	int pfd[2];
 	pid_t child;
@@ -215,6 +256,7 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
 			.target_port = n->cfg.mig_port,
 			.key = n->key,
 			.report_fd = pfd[1],
+			.fork_rpid = fork_rpid,
 		};
 
 		close(pfd[0]);

@@ -20,6 +20,7 @@ typedef void (*procs_done_fn)(void *arg, int err, const char *msg);
 
 struct om_proc {
 	pid_t pid;          /* the home pid; 0 = free slot */
+	pid_t parent;       /* the process under care it descends from, or 0 (mosrun) */
 	uid_t uid;
 	gid_t gid;
 	uint16_t where;     /* node it runs on */

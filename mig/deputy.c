@@ -9,6 +9,7 @@
  */
 #include "mig/mig.h"
 #include "mig/chan.h"
+#include "mig/fork.h"
 #include "mig/hagent.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
@@ -65,6 +66,8 @@ struct deputy {
 	bool daemon_gone;
 	struct user_regs_struct regs; /* the process's registers when frozen */
 	uint32_t rpid;           /* the process at the target */
+	pid_t forked;            /* the child of the last injected fork */
+	int stop_sig;            /* a job-control stop to let happen at home (LINK_STOPPED) */
 	uint32_t pending_sig[64];
 	siginfo_t pending_info[64];
 	unsigned npending;
@@ -254,6 +257,17 @@ static int inject(struct deputy *d, long nr, const uint64_t args[6], long *ret, 
 				continue;
 			}
 			break;
+		}
+		if ((st >> 16) == PTRACE_EVENT_FORK || (st >> 16) == PTRACE_EVENT_VFORK ||
+			(st >> 16) == PTRACE_EVENT_CLONE) {
+			/* an injected fork made a child (serve_fork) */
+			unsigned long m = 0;
+
+			if (ptrace(PTRACE_GETEVENTMSG, d->pid, NULL, &m) == 0)
+				d->forked = (pid_t)m;
+			if (ptrace(PTRACE_SINGLESTEP, d->pid, NULL, NULL) < 0)
+				return -errno;
+			continue;
 		}
 		/* a group stop or our interrupt: keep stepping. A signal for
 		 * the home pid: it belongs to the remote; step on, suppressed.
@@ -816,6 +830,121 @@ static int flush_signals(struct deputy *d)
 	return 0;
 }
 
+/* The copy forked (mig/fork.c): make the genuine child at home by a fork
+ * injected into the home process, hand it over parked, tell the daemon
+ * (which starts the child's own deputy) and answer the remote. */
+static int serve_fork(struct deputy *d, const uint8_t *body, size_t blen)
+{
+	uint8_t buf[MIG_FORKED_SIZE];
+	uint32_t rchild, exit_sig;
+	long ret = -MIG_ERESTARTNOINTR;
+	int err, n, st;
+
+	if (mig_fork_req_decode(body, blen, &rchild, &exit_sig) < 0)
+		return -EBADMSG;
+	/* signals first, or on the way home: the remote asks again */
+	if (!d->npending && !d->home_asked) {
+		d->forked = 0;
+		if (ptrace(PTRACE_SETOPTIONS, d->pid, NULL,
+			    (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK |
+				    PTRACE_O_TRACECLONE)) < 0)
+			return -ESRCH;
+		err = sys(d, &ret, SYS_clone, exit_sig, 0, 0, 0, 0, 0);
+		if (ptrace(PTRACE_SETOPTIONS, d->pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0)
+			err = -ESRCH;
+		if (err)
+			return err;
+		if (ret > 0) {
+			pid_t child = d->forked > 0 ? d->forked : (pid_t)ret;
+
+			if (ptr_wait_stop(child, &st) == 0 &&
+				mig_fork_park_child(child, d->insn, d->park_fd, d->scratch,
+					d->scratch_len) == 0) {
+				report(d, "fork %ld %u", ret, rchild);
+			} else {
+				kill(child, SIGKILL);
+				ret = -EAGAIN;
+			}
+		}
+	}
+	n = mig_forked_encode(buf, sizeof(buf), (int32_t)ret);
+	err = flush_signals(d);
+	if (!err)
+		err = n < 0 ? n : mig_chan_send(&d->ch, LINK_FORKED, buf, (size_t)n);
+	return err;
+}
+
+/* The copy takes a job-control stop (Ctrl-Z, SIGTTIN...): the home process
+ * takes it too, by default action, so that its parent's wait (WUNTRACED),
+ * the shell's jobs and SIGCHLD see it; the stop is delivered once it is
+ * parked again (serve), and it stays stopped (PTRACE_LISTEN) until SIGCONT,
+ * which goes on to the copy like any signal. */
+static int stop_home(struct deputy *d, const uint8_t *body, size_t blen)
+{
+	struct {
+		uint64_t handler, flags, restorer, mask;
+	} dfl = { 0 };
+	int32_t sig;
+	long ret;
+
+	if (mig_stopped_decode(body, blen, &sig) < 0 || !mig_is_stop_signal(sig))
+		return -EBADMSG;
+	if (ptr_write_mem(d->pid, d->scratch, &dfl, sizeof(dfl)) ||
+		sys(d, &ret, SYS_rt_sigaction, (uint64_t)sig, d->scratch, 0, 8, 0, 0))
+		return -ESRCH;
+	d->stop_sig = sig;
+	pr_info("process %d stops with its copy (%s)", d->pid, strsignal(sig));
+	if (syscall(SYS_tgkill, d->pid, d->pid, sig) < 0)
+		return -ESRCH;
+	return 0;
+}
+
+/* A child forked after a move (mig/fork.c): take over the home child, which
+ * waits parked, and connect it to its copy at the target. 0 once committed;
+ * before that the home child cannot run (its memory is not its own): the
+ * caller kills it. */
+static int take_forked(struct deputy *d, char *why, size_t whycap)
+{
+	const struct mig_deputy_args *a = d->a;
+	struct migp_begin b = { 0 };
+	struct migp_ack ack;
+	uint8_t buf[256];
+	char path[64];
+	int err, n;
+
+	err = ptr_seize(d->pid, false);
+	if (!err)
+		err = ptr_getregs(d->pid, &d->regs);
+	if (err) {
+		snprintf(why, whycap, "cannot take over the forked child: %s", strerror(-err));
+		return err;
+	}
+	err = mig_chan_connect(&d->ch, a->target_addr, a->target_port, a->self_id, a->target_id,
+		a->key, 5000);
+	if (err) {
+		snprintf(why, whycap, "node %u is down (cannot connect: %s)", a->target_id,
+			strerror(-err));
+		return err;
+	}
+	b.home_id = a->self_id;
+	b.pid = (uint32_t)d->pid;
+	b.uid = a->uid;
+	b.gid = a->gid;
+	b.image_len = (uint64_t)a->fork_rpid;
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)d->pid);
+	if (read_file(path, b.comm, sizeof(b.comm)) > 0)
+		b.comm[strcspn(b.comm, "\n")] = '\0';
+	n = migp_begin_encode(buf, sizeof(buf), &b);
+	err = n < 0 ? n : mig_chan_send(&d->ch, LINK_FORK_BEGIN, buf, (size_t)n);
+	if (!err)
+		err = wait_ack(d, &ack, 10000, why, whycap);
+	if (err)
+		return err;
+	d->rpid = ack.rpid;
+	pr_info("process %d, forked at node %u, runs there as %u", d->pid, a->target_id, ack.rpid);
+	return 0;
+}
+
 /* The remote's process ended: end ours the same way. */
 static int flush_signals(struct deputy *d);
 
@@ -985,6 +1114,27 @@ static int serve(struct deputy *d)
 					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 				return 0;
 			}
+			if (WIFSTOPPED(st)) {
+				int sig = WSTOPSIG(st);
+
+				if ((st >> 16) == 0 && sig == d->stop_sig) {
+					/* the copy stopped: the home process
+					 * stops too, for its parent to see (the
+					 * resident loop just runs on) */
+					d->stop_sig = 0;
+					if (ptrace(d->agent ? PTRACE_CONT : PTRACE_SINGLESTEP, d->pid,
+						    NULL, (void *)(long)sig) < 0)
+						err = -errno;
+					continue;
+				}
+				if ((st >> 16) == PTRACE_EVENT_STOP && mig_is_stop_signal(sig) &&
+					!(d->agent && d->home_asked)) {
+					/* in that group stop until SIGCONT */
+					if (ptrace(PTRACE_LISTEN, d->pid, NULL, NULL) < 0)
+						err = -errno;
+					continue;
+				}
+			}
 			if (WIFSTOPPED(st) && d->agent) {
 				err = agent_on_stop(d, st);
 				continue;
@@ -1030,6 +1180,20 @@ static int serve(struct deputy *d)
 			if (!err)
 				err = park(d);
 			break;
+		case LINK_FORK:
+			err = unpark(d);
+			if (!err)
+				err = serve_fork(d, body, blen);
+			if (!err)
+				err = park(d);
+			break;
+		case LINK_STOPPED:
+			err = unpark(d);
+			if (!err)
+				err = stop_home(d, body, blen);
+			if (!err)
+				err = park(d);
+			break;
 		case LINK_WANT_HOME:
 			/* its node expels it */
 			d->home_asked = true;
@@ -1069,7 +1233,18 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 	int err;
 
 	d.ch.fd = -1;
-	err = migrate_out(&d, why, sizeof(why));
+	if (a->fork_rpid) {
+		err = take_forked(&d, why, sizeof(why));
+		if (err) {
+			/* its memory is not its own: it cannot run at home */
+			pr_err("forked child %d: %s: killing it", d.pid, why);
+			kill(d.pid, SIGKILL);
+			report(&d, "lost");
+			return 1;
+		}
+	} else {
+		err = migrate_out(&d, why, sizeof(why));
+	}
 	if (err) {
 		report(&d, "fail %d %s", err, why);
 		return 1;

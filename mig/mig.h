@@ -48,7 +48,10 @@ struct mig_deputy_args {
 	uint32_t target_addr; /* IPv4, host order */
 	uint16_t target_port;
 	const uint8_t *key;
-	int report_fd; /* lines for the daemon: "ok ID RPID", "fail ERRNO WHY", "exit K CODE", "lost" */
+	int report_fd; /* lines for the daemon: "ok ID RPID", "fail ERRNO WHY", "exit K CODE", "lost",
+			* "home", "fork CHILD RCHILD" (mig/fork.c) */
+	pid_t fork_rpid; /* nonzero: pid is a home child forked after a move, already
+			  * running at the target as fork_rpid: take it over (mig/fork.c) */
 };
 
 /* The deputy's whole life; returns the process exit code. */
@@ -61,6 +64,10 @@ struct mig_remote_args {
 
 /* The remote's whole life, on an adopted channel after MIG_BEGIN. */
 int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b);
+/* The same for a child a guest forked here, after FORK_BEGIN (mig/fork.c):
+ * b->pid is the home child, b->image_len the child's pid here. */
+int mig_remote_fork_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	const struct migp_begin *b);
 
 #endif

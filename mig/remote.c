@@ -8,6 +8,7 @@
 #include "mig/mig.h"
 #include "mig/chan.h"
 #include "mig/filter.h"
+#include "mig/fork.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -23,6 +24,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,9 @@ struct remote {
 	bool exit_sent;
 	bool go_home;          /* home asked for it back during a forwarded call */
 	bool want_sent;        /* we asked home to take it back (expel) */
+	bool stopped;          /* held in a job-control stop (LINK_STOPPED) until SIGCONT */
+	bool held;             /* stopped before a call that must run at home (execve),
+				* rewound onto it: waiting for GO_HOME */
 	int sfd;               /* signalfd: SIGCHLD, and SIGUSR1 = expel */
 	long restart_nr;       /* interrupted call to restart or fail at the next signal, or -1 */
 	uint8_t *req;
@@ -145,6 +150,12 @@ static int home_frame(struct remote *r, uint16_t type, const uint8_t *body, size
 		r->fwd_set[sig] = true;
 		if (syscall(SYS_tgkill, r->pid, r->pid, (int)sig) < 0)
 			pr_debug("signal %u to %d: %s", sig, r->pid, strerror(errno));
+		if (r->stopped && sig == SIGCONT) {
+			/* the job goes on: at home it did already */
+			r->stopped = false;
+			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+				return -ESRCH;
+		}
 		return 0;
 	case LINK_KILL:
 		return -ECANCELED;
@@ -284,7 +295,178 @@ static void restart_at_signal(struct remote *r)
 	r->restart_nr = -1;
 }
 
-/* A seccomp stop: the call was not local. */
+/* execve: the new program must start at home, so that its arguments,
+ * environment, FD_CLOEXEC and signal resets are the home kernel's own. The
+ * copy stays stopped, rewound onto the call; we ask home to take it back
+ * and, once it has, the call runs again there (send_home). */
+static int hold_for_home(struct remote *r, struct user_regs_struct *regs)
+{
+	regs->rax = regs->orig_rax;
+	regs->rip -= 2;
+	regs->orig_rax = (unsigned long long)-1;
+	if (ptr_setregs(r->pid, regs))
+		return -ESRCH;
+	r->held = true;
+	pr_debug("guest %d (home pid %d): execve: going home to run it", r->pid, r->home_pid);
+	r->want_sent = false; /* ask even if an expel asked before */
+	return want_home(r) ? -EIO : 1;
+}
+
+/* Reap the local children forks made (CLONE_PARENT made them ours, and
+ * their own forks' children too) once their own servers are done with
+ * them; the copy itself is left to the run loop. */
+static void reap_kids(struct remote *r)
+{
+	for (;;) {
+		siginfo_t si = { 0 };
+
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+			si.si_pid <= 0 || si.si_pid == r->pid)
+			return;
+		waitpid(si.si_pid, NULL, __WALL | WNOHANG);
+	}
+}
+
+/* Run clone(flags) in the copy, stopped at its fork's seccomp stop: the
+ * child (traced by us, stopped) is made a child of ours. *child gets its
+ * pid, or the call's -errno; *regs the copy's registers after the call. */
+static int local_clone(struct remote *r, struct user_regs_struct *regs, uint64_t flags,
+	uint64_t stack, pid_t *child)
+{
+	struct user_regs_struct c = *regs;
+	unsigned long msg = 0;
+	int st, err;
+
+	c.orig_rax = SYS_clone;
+	c.rdi = flags;
+	c.rsi = stack;
+	c.rdx = 0;
+	c.r10 = flags & CLONE_CHILD_CLEARTID ? c.r10 : 0;
+	if (ptr_setregs(r->pid, &c) ||
+		ptrace(PTRACE_SETOPTIONS, r->pid, NULL,
+			(void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK |
+				PTRACE_O_TRACESYSGOOD)) < 0 ||
+		ptrace(PTRACE_SYSCALL, r->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	for (;;) {
+		if (waitpid(r->pid, &st, __WALL) != r->pid || !WIFSTOPPED(st))
+			return -ESRCH;
+		if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
+			ptrace(PTRACE_GETEVENTMSG, r->pid, NULL, &msg);
+		} else if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+			break; /* the call's exit */
+		} else if ((st >> 16) == 0) {
+			/* a signal before the exit stop: deliver it later */
+			int sig = WSTOPSIG(st);
+
+			if (sig != SIGTRAP)
+				syscall(SYS_tgkill, r->pid, r->pid, sig);
+		}
+		if (ptrace(PTRACE_SYSCALL, r->pid, NULL, NULL) < 0)
+			return -ESRCH;
+	}
+	err = ptr_getregs(r->pid, regs);
+	if (!err)
+		err = ptrace(PTRACE_SETOPTIONS, r->pid, NULL,
+			(void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0 ? -ESRCH : 0;
+	if (err)
+		return err;
+	*child = (long)regs->rax < 0 ? (pid_t)(long)regs->rax : (pid_t)msg;
+	if (*child > 0 && ptr_wait_stop(*child, &st))
+		*child = -EAGAIN;
+	return 0;
+}
+
+/* fork, vfork, clone-as-fork (mig/fork.c): the child is made here and at
+ * home; *ret is what the parent's call returns (the home child's pid). */
+static int remote_fork(struct remote *r, const struct user_regs_struct *at, long nr,
+	const uint64_t a[6], long *ret)
+{
+	struct user_regs_struct after = *at;
+	uint8_t buf[MIG_FORK_REQ_SIZE];
+	uint64_t flags;
+	uint32_t exit_sig;
+	pid_t child;
+	int32_t res = -EIO;
+	int err;
+
+	*ret = mig_fork_flags(nr, a, &flags, &exit_sig);
+	if (*ret)
+		return 0;
+	err = local_clone(r, &after, flags, nr == SYS_clone ? a[1] : 0, &child);
+	if (err)
+		return err;
+	if (child < 0) {
+		*ret = child;
+		return 0;
+	}
+	int n = mig_fork_req_encode(buf, sizeof(buf), (uint32_t)child, exit_sig);
+
+	err = n < 0 ? n : mig_chan_send(r->ch, LINK_FORK, buf, (size_t)n);
+	while (!err) {
+		uint16_t type;
+		const uint8_t *body;
+		size_t blen;
+
+		err = mig_chan_recv(r->ch, &type, &body, &blen, -1);
+		if (err)
+			break;
+		if (type == LINK_FORKED) {
+			if (mig_forked_decode(body, blen, &res) < 0)
+				err = -EBADMSG;
+			break;
+		}
+		err = home_frame(r, type, body, blen);
+		if (err == -EXDEV) {
+			r->go_home = true; /* once this call is done */
+			err = 0;
+		}
+	}
+	if (err || res <= 0) {
+		/* no child at home: ours goes, unseen */
+		kill(child, SIGKILL);
+		waitpid(child, NULL, __WALL);
+		*ret = err ? -EAGAIN : res;
+		return err;
+	}
+	/* the child's registers are the parent's but for the result (and its
+	 * stack): a system call changes no other register, and ours changed
+	 * the argument registers to make the clone */
+	struct user_regs_struct cr;
+	uint32_t tid = (uint32_t)res;
+
+	if (ptr_getregs(child, &cr) == 0) {
+		unsigned long long fs = cr.fs_base, gs = cr.gs_base;
+
+		cr = *at;
+		cr.rax = 0;
+		cr.orig_rax = (unsigned long long)-1;
+		if (nr == SYS_clone && a[1])
+			cr.rsp = a[1];
+		cr.fs_base = fs;
+		cr.gs_base = gs;
+		if (ptr_setregs(child, &cr))
+			pr_debug("guest %d: cannot set its child's registers", r->pid);
+	}
+	/* the tids the parent and the child expect: the home child's pid */
+
+	if (nr == SYS_clone && (a[0] & CLONE_PARENT_SETTID) &&
+		ptr_write_mem(r->pid, a[2], &tid, sizeof(tid)))
+		pr_debug("guest %d: cannot write the parent's tid", r->pid);
+	if (nr == SYS_clone && (a[0] & CLONE_CHILD_SETTID) &&
+		ptr_write_mem(child, a[3], &tid, sizeof(tid)))
+		pr_debug("guest %d: cannot write the child's tid", r->pid);
+	/* the child waits, stopped, for its own server (mig_remote_fork_main) */
+	if (syscall(SYS_tgkill, child, child, SIGSTOP) < 0 ||
+		ptrace(PTRACE_DETACH, child, NULL, NULL) < 0)
+		pr_warn("guest %d: cannot let its child %d go", r->pid, (int)child);
+	pr_debug("guest %d (home pid %d) forked: %d here, %d at home", r->pid, r->home_pid,
+		(int)child, (int)res);
+	*ret = res;
+	return 0;
+}
+
+/* A seccomp stop: the call was not local. 1: the copy stays stopped. */
 static int on_syscall(struct remote *r)
 {
 	struct user_regs_struct regs;
@@ -328,12 +510,32 @@ static int on_syscall(struct remote *r)
 					return -ESRCH;
 				return 0; /* runs here */
 			}
-			ret = -EPERM; /* signals to other processes go home with issue 4 */
+			/* to other processes, groups (kill(0), kill(-PGID)), all:
+			 * sent from home, where the process's group and
+			 * credentials are genuine (it gets its own share there) */
+			err = forward(r, nr, a, &ret);
+			if (err)
+				return err;
+			if (MIG_IS_RESTART(ret))
+				interrupted(r, &regs, nr, &ret);
 			break;
 		case SYS_exit:
 		case SYS_exit_group:
 			err = send_exit(r, MIGP_EXITED, (int)(a[0] & 0xff), false);
 			return err; /* let it exit here too */
+		case SYS_execve:
+		case SYS_execveat:
+			return hold_for_home(r, &regs);
+		case SYS_fork:
+		case SYS_vfork:
+		case SYS_clone:
+		case SYS_clone3:
+			err = remote_fork(r, &regs, nr, a, &ret);
+			if (err)
+				return err;
+			if (MIG_IS_RESTART(ret))
+				interrupted(r, &regs, nr, &ret);
+			break;
 		case SYS_mmap:
 			if (a[3] & MAP_ANONYMOUS)
 				return 0; /* anonymous memory is local */
@@ -377,9 +579,9 @@ static int send_home(struct remote *r)
 	uint16_t type;
 	int st, err, n;
 
-	if (syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
+	if (!r->held && syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
 		return -ESRCH;
-	for (;;) {
+	for (; !r->held;) {
 		if (waitpid(r->pid, &st, __WALL) != r->pid)
 			return -ESRCH;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -402,8 +604,9 @@ static int send_home(struct remote *r)
 			regs.orig_rax = (unsigned long long)-1;
 			if (ptr_setregs(r->pid, &regs))
 				return -ESRCH;
-			/* it stopped here before our SIGSTOP came: that one is
-			 * still pending; it stops the process before the call */
+			/* our SIGSTOP is still pending: let it stop the copy
+			 * on its way back to user mode, before any instruction
+			 * (a dump with it pending would trip over it) */
 			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
 				return -ESRCH;
 			continue;
@@ -480,6 +683,7 @@ static int run(struct remote *r)
 		(void)si;
 		if ((err = read_signals(r)))
 			goto out;
+		reap_kids(r);
 		while ((w = waitpid(r->pid, &st, __WALL | WNOHANG)) == r->pid) {
 			int sig = 0;
 
@@ -495,6 +699,8 @@ static int run(struct remote *r)
 			if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8))) {
 				r->restart_nr = -1;
 				err = on_syscall(r);
+				if (err == 1)
+					break; /* held: it stays stopped until it goes home */
 				if (err)
 					goto out;
 			} else {
@@ -503,6 +709,20 @@ static int run(struct remote *r)
 				sig = WSTOPSIG(st); /* a signal for the copy: deliver it */
 				if ((st >> 16) == 0)
 					restart_at_signal(r);
+				if ((st >> 16) == 0 && mig_stops_by_default(r->pid, sig)) {
+					/* a job-control stop: the copy waits here,
+					 * the home process stops for its shell */
+					uint8_t b[MIG_FORKED_SIZE];
+					int k = mig_stopped_encode(b, sizeof(b), sig);
+
+					r->fwd_set[sig] = false;
+					r->stopped = true;
+					err = k < 0 ? k : mig_chan_send(r->ch, LINK_STOPPED, b,
+						(size_t)k);
+					if (err)
+						goto out;
+					continue;
+				}
 				/* ours (forwarded from home)? then with the home's siginfo */
 				if (sig > 0 && sig <= 64 && r->fwd_set[sig] &&
 					ptrace(PTRACE_GETSIGINFO, r->pid, NULL, &got) == 0 &&
@@ -551,6 +771,54 @@ out:
 	while (waitpid(r->pid, NULL, __WALL) > 0)
 		;
 	return err == -ECANCELED ? 0 : err;
+}
+
+/* A child forked by a guest here (mig/fork.c): its server seizes it and
+ * serves it like any copy; b->pid is the home child, b->image_len the
+ * local child's pid. */
+int mig_remote_fork_main(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b)
+{
+	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
+	pid_t child = (pid_t)b->image_len;
+	char why[128];
+	sigset_t set;
+	int err;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	r.req = malloc(RSYS_MAX_REQ);
+	if (r.sfd < 0 || !r.req) {
+		free(r.req);
+		return 1;
+	}
+	err = mig_fork_seize_child(child, 5000);
+	if (!err && ptrace(PTRACE_SETOPTIONS, child, NULL,
+			    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+		err = -errno;
+	if (err) {
+		snprintf(why, sizeof(why), "node %u cannot take the forked child %d: %s",
+			a->self_id, (int)child, strerror(-err));
+		pr_err("%s", why);
+		kill(child, SIGKILL);
+		ack(ch, err, 0, why);
+		free(r.req);
+		return 1;
+	}
+	r.pid = child;
+	if (ack(ch, 0, (uint32_t)child, NULL)) {
+		kill(child, SIGKILL);
+		free(r.req);
+		return 1;
+	}
+	pr_info("guest %d: %s, forked (pid %u at node %u, uid %u)", child, b->comm, b->pid,
+		b->home_id, b->uid);
+	err = run(&r);
+	free(r.req);
+	return err ? 1 : 0;
 }
 
 int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,

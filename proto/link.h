@@ -22,6 +22,16 @@ enum link_frame_type {
 			      * MIG_IMAGE from remote to home, MIG_ACK back) */
 	LINK_WANT_HOME = 26, /* remote -> home: this node expels it: take it back
 			      * (home answers with GO_HOME) */
+	/* fork after a move (mig/fork.c) */
+	LINK_FORK = 27,      /* remote -> home: the copy forked: {child here, exit signal} */
+	LINK_FORKED = 28,    /* home -> remote: {the home child's pid or -errno} */
+	LINK_FORK_BEGIN = 29, /* home -> target, a new connection: a migp_begin whose
+			       * pid is the home child and image_len the child's pid at
+			       * the target; answered with MIG_ACK */
+	LINK_STOPPED = 30,   /* remote -> home: {u32 signal}: a job-control stop the copy
+			      * takes by default: the home process stops with it, for
+			      * its parent and shell to see; SIGCONT from home resumes
+			      * both (mig/fork.c) */
 };
 
 #define LINK_PING_SIZE 8

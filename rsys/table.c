@@ -437,8 +437,15 @@ size_t rsys_max_io(void)
 
 int rsys_shape_of(long nr, const uint64_t args[6], const struct rsys_shape **out)
 {
+	const struct rsys_shape *scalar = &sh_scalar;
 	const struct rsys_spec *s = spec_of(nr);
 
+	/* signals to other processes are special only in that the caller
+	 * decides: those that go home are plain scalar calls */
+	if (nr == __NR_kill || nr == __NR_tkill || nr == __NR_tgkill) {
+		*out = scalar;
+		return 0;
+	}
 	if (!s || s->cls != C(RSYS_FORWARD))
 		return -ENOSYS;
 	*out = s->shape ? s->shape : s->resolve(args);

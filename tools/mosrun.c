@@ -1,8 +1,8 @@
 /* mosrun: run a command under the cluster's care (see mosrun(1)). The
  * command replaces mosrun (same pid), so shells and parents see the real
  * program. Unlike the original openMosix, where every process was under
- * care, here only programs started with mosrun (and, later, their
- * children) may migrate; they are migratable by default. */
+ * care, here only programs started with mosrun and their descendants
+ * (daemon/care.c) may migrate; they are migratable by default. */
 #include "balance/mask.h"
 #include "lib/util.h"
 #include "tools/common/client.h"

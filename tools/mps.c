@@ -74,6 +74,7 @@ int main(int argc, char **argv)
 	while (d && (de = readdir(d))) {
 		struct pinfo pi = { 0 };
 		long node = 0;
+		bool care = false;
 		json_t *o;
 		size_t k;
 
@@ -94,12 +95,14 @@ int main(int argc, char **argv)
 				long where = (long)json_integer_value(json_object_get(o, "where"));
 
 				node = where == self_id ? 0 : where;
+				care = true;
 			}
 		unsigned long long s = pi.ticks / (unsigned long long)hz;
 
 		if (json)
-			printf("{\"pid\":%d,\"tty\":\"%s\",\"node\":%ld,\"stat\":\"%c\",\"seconds\":%llu}\n",
-				pi.pid, pi.tty, node, pi.state, s);
+			printf("{\"pid\":%d,\"tty\":\"%s\",\"node\":%ld,\"stat\":\"%c\",\"seconds\":%llu,"
+			       "\"care\":%s}\n",
+				pi.pid, pi.tty, node, pi.state, s, care ? "true" : "false");
 		else
 			printf("%7d %-8s %4ld %-4c %4llu:%02llu %s\n", pi.pid, pi.tty, node, pi.state,
 				s / 60, s % 60, pi.cmd);
