@@ -252,19 +252,27 @@ uint16_t stream_peer_id(const struct stream_auth *s)
 	return s->peer_id;
 }
 
-/* MAC(k, ctr || header || body); header and body are contiguous at p. */
+/* TAG(k, ctr, ctr || header || body) (proto/stream.h); header and body
+ * are contiguous at p. */
 static void frame_mac(const uint8_t key[AUTH_KEY_SIZE], uint64_t ctr, const uint8_t *p, size_t len,
 	uint8_t out[STREAM_MAC_SIZE])
 {
-	crypto_generichash_state st;
+	crypto_onetimeauth_poly1305_state st;
+	uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = { 0 };
+	uint8_t otk[crypto_onetimeauth_poly1305_KEYBYTES];
 	uint8_t c[8];
 
+	static_assert(crypto_stream_chacha20_ietf_KEYBYTES == AUTH_KEY_SIZE, "session key size");
+	static_assert(crypto_onetimeauth_poly1305_BYTES == STREAM_MAC_SIZE, "tag size");
 	wire_put_u64(c, ctr);
-	crypto_generichash_init(&st, key, AUTH_KEY_SIZE, STREAM_MAC_SIZE);
-	crypto_generichash_update(&st, c, sizeof(c));
-	crypto_generichash_update(&st, p, len);
-	crypto_generichash_final(&st, out, STREAM_MAC_SIZE);
+	memcpy(nonce + 4, c, sizeof(c));
+	crypto_stream_chacha20_ietf(otk, sizeof(otk), nonce, key);
+	crypto_onetimeauth_poly1305_init(&st, otk);
+	crypto_onetimeauth_poly1305_update(&st, c, sizeof(c));
+	crypto_onetimeauth_poly1305_update(&st, p, len);
+	crypto_onetimeauth_poly1305_final(&st, out);
 	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(otk, sizeof(otk));
 }
 
 int stream_frame_seal(struct stream_auth *s, uint8_t *buf, size_t cap, uint16_t type,
@@ -280,7 +288,7 @@ int stream_frame_seal(struct stream_auth *s, uint8_t *buf, size_t cap, uint16_t 
 		return -ENOBUFS;
 	if (s->tx_ctr == UINT64_MAX)
 		return fail(s, -EOVERFLOW);
-	if (len)
+	if (len && body != buf + STREAM_FRAME_HDR_SIZE) /* sealed in place: no copy */
 		memmove(buf + STREAM_FRAME_HDR_SIZE, body, len);
 	wire_put_u32(buf, (uint32_t)len);
 	wire_put_u16(buf + 4, type);
