@@ -115,6 +115,10 @@ struct ckpt_image {
 
 	uint32_t nr_regions;
 	struct ckpt_region *regions;	/* sorted by address, not overlapping */
+	/* lazy: the contents are not held here (every data is NULL): they are
+	 * read from the stopped process while being sent (ckpt_dump_layout),
+	 * or were written straight into the new process as they arrived */
+	bool lazy;
 };
 
 /* A new empty image; NULL when out of memory. */
@@ -129,8 +133,8 @@ int ckpt_image_add_region(struct ckpt_image *img, const struct ckpt_region *r) _
 void *ckpt_data_alloc(size_t len, bool populate);
 void ckpt_data_free(void *data, size_t len);
 /* Sanity of an image from elsewhere: regions sorted, page aligned, below
- * CKPT_TASK_SIZE, not overlapping, data where flagged, each special once,
- * sizes within the CKPT_*_MAX bounds. 0 or -EINVAL. */
+ * CKPT_TASK_SIZE, not overlapping, data where flagged (none if lazy), each
+ * special once, sizes within the CKPT_*_MAX bounds. 0 or -EINVAL. */
 int ckpt_image_validate(const struct ckpt_image *img) __ckpt_must_check;
 /* Bytes of memory contents the image carries. */
 uint64_t ckpt_image_data_bytes(const struct ckpt_image *img);
