@@ -198,8 +198,11 @@ int ckpt_check(pid_t pid, struct ckpt_why *why)
 	return 0;
 }
 
-/* what only the process itself can tell: injected system calls */
-static int dump_injected(pid_t pid, struct ckpt_image *img)
+/* what only the process itself can tell: injected system calls. Signal
+ * actions are asked for where /proc says they are not the default
+ * (`actions`, bit n-1 for signal n), and for SIGCHLD, whose flags matter
+ * even under the default action; the others stay SIG_DFL with no flags. */
+static int dump_injected(pid_t pid, struct ckpt_image *img, uint64_t actions)
 {
 	struct ptr_inject *ij = ptr_inject_new(pid);
 	long ret, scratch = 0;
@@ -232,7 +235,8 @@ static int dump_injected(pid_t pid, struct ckpt_image *img)
 		img->clear_child_tid = buf[0];
 	}
 	for (int sig = 1; sig <= CKPT_NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    (sig != SIGCHLD && !(actions >> (sig - 1) & 1)))
 			continue;
 		err = ptr_sys(ij, &ret, __NR_rt_sigaction, sig, 0, scratch, 8);
 		if (err)
@@ -272,7 +276,9 @@ out:
 	return err;
 }
 
-static int dump_regions(pid_t pid, struct ckpt_image *img)
+/* The regions of /proc/PID/maps; with contents, every readable one that
+ * is not special is read (a lazy image has them flagged, not read). */
+static int dump_regions(pid_t pid, struct ckpt_image *img, bool contents)
 {
 	char path[64], line[4200];
 	FILE *fp;
@@ -299,7 +305,9 @@ static int dump_regions(pid_t pid, struct ckpt_image *img)
 		if (shared)
 			r.flags |= CKPT_RF_SHARED_RO;
 		len = r.end - r.start;
-		if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL)) {
+		if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL) && !contents) {
+			r.flags |= CKPT_RF_DATA;
+		} else if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL)) {
 			r.data = ckpt_data_alloc(len, true);
 			if (!r.data) {
 				err = -ENOMEM;
@@ -322,11 +330,11 @@ static int dump_regions(pid_t pid, struct ckpt_image *img)
 	return err;
 }
 
-int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+static int dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why, bool contents)
 {
 	struct ckpt_rseq_conf rc = { 0 };
 	struct ckpt_image *img;
-	unsigned long long f[53], v;
+	unsigned long long f[53], v, ign, actions = ~0ULL;
 	char buf[CKPT_CMDLINE_MAX + 1];
 	size_t xlen = CKPT_XSTATE_MAX;
 	ssize_t n;
@@ -377,7 +385,16 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 		goto out_free;
 	}
 
-	err = dump_injected(pid, img);
+	n = proc_read(pid, "status", buf, sizeof(buf));
+	if (n > 0) {
+		if (!status_field(buf, "SigPnd", 16, &v))
+			img->sigpending |= v;
+		if (!status_field(buf, "ShdPnd", 16, &v))
+			img->sigpending |= v;
+		if (!status_field(buf, "SigIgn", 16, &ign) && !status_field(buf, "SigCgt", 16, &v))
+			actions = ign | v;
+	}
+	err = dump_injected(pid, img, actions);
 	if (err)
 		goto out_free;
 
@@ -397,13 +414,6 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 	img->mm.env_start = f[50];
 	img->mm.env_end = f[51];
 
-	n = proc_read(pid, "status", buf, sizeof(buf));
-	if (n > 0) {
-		if (!status_field(buf, "SigPnd", 16, &v))
-			img->sigpending |= v;
-		if (!status_field(buf, "ShdPnd", 16, &v))
-			img->sigpending |= v;
-	}
 	n = proc_read(pid, "comm", buf, sizeof(buf));
 	if (n > 0) {
 		buf[strcspn(buf, "\n")] = 0;
@@ -444,7 +454,8 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 		img->auxv_words = (uint32_t)(n / 8);
 	}
 
-	err = dump_regions(pid, img);
+	img->lazy = !contents;
+	err = dump_regions(pid, img, contents);
 	if (err)
 		goto out_free;
 	*out = img;
@@ -452,4 +463,14 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 out_free:
 	ckpt_image_free(img);
 	return err;
+}
+
+int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+{
+	return dump(pid, out, why, true);
+}
+
+int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+{
+	return dump(pid, out, why, false);
 }

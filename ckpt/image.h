@@ -152,6 +152,9 @@ int ckpt_check(pid_t pid, struct ckpt_why *why) __ckpt_must_check;
  * is left stopped with its registers as they were. why may be NULL.
  * 0, -EBUSY (cannot move, why says why), -ESRCH, other -errno. */
 int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_must_check;
+/* The same without the contents: a lazy image, whose CKPT_RF_DATA regions
+ * are read from the still stopped pid as they are sent (mig/xfer.c). */
+int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_must_check;
 
 struct ckpt_restore_opts {
 	pid_t stub;		/* from ckpt_stub_fork, or 0 to fork one now */
@@ -173,6 +176,26 @@ int ckpt_stub_fork(const struct ckpt_restore_opts *opts, pid_t *out) __ckpt_must
  * killed and reaped. 0 or -errno. */
 int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
 		 pid_t *out_pid) __ckpt_must_check;
+
+/* The same in steps, for contents that arrive while the address space is
+ * built (mig/xfer.c):
+ *   ckpt_restore_begin(layout, opts, &rs)   the stub (opts->stub, or a new
+ *        one) gets the layout's address space, empty, and its task state;
+ *        layout may be lazy and must stay valid until finish
+ *   ckpt_restore_write(rs, addr, p, len)    contents, inside data regions
+ *   ckpt_restore_finish(rs, layout, opts, &pid)  protections, rseq, ids,
+ *        registers: *pid as ckpt_restore's
+ * begin and finish clean up after themselves when they fail; after a
+ * failed write, or to give up, ckpt_restore_abort() kills and reaps the
+ * stub and frees rs (NULL accepted). */
+struct ckpt_restorer;
+int ckpt_restore_begin(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
+		       struct ckpt_restorer **out) __ckpt_must_check;
+int ckpt_restore_write(struct ckpt_restorer *rs, uint64_t addr, const void *p, size_t len)
+	__ckpt_must_check;
+int ckpt_restore_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,
+			const struct ckpt_restore_opts *opts, pid_t *out_pid) __ckpt_must_check;
+void ckpt_restore_abort(struct ckpt_restorer *rs);
 
 /* Let a restored copy run (detach). 0 or -errno. */
 int ckpt_resume(pid_t pid) __ckpt_must_check;

@@ -222,6 +222,10 @@ static int move_specials(struct ptr_inject *ij, struct span cur[3], uint64_t vds
 	return ptr_inject_rescan(ij);
 }
 
+/* Map every region at its place: those with contents writable (they are
+ * filled next, by process_vm_writev, which faults the pages in from the
+ * kernel: much cheaper here than MAP_POPULATE and a second pass), the
+ * others with their final protection. */
 static int map_regions(struct ptr_inject *ij, const struct ckpt_image *img)
 {
 	pid_t pid = ptr_inject_pid(ij);
@@ -230,7 +234,7 @@ static int map_regions(struct ptr_inject *ij, const struct ckpt_image *img)
 	for (uint32_t i = 0; i < img->nr_regions; i++) {
 		const struct ckpt_region *r = &img->regions[i];
 		uint64_t len = r->end - r->start;
-		long prot = r->data ? PROT_READ | PROT_WRITE : r->prot;
+		long prot = r->flags & CKPT_RF_DATA ? PROT_READ | PROT_WRITE : r->prot;
 		long flags = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS;
 		long got;
 
@@ -238,8 +242,6 @@ static int map_regions(struct ptr_inject *ij, const struct ckpt_image *img)
 			continue;
 		if (r->flags & CKPT_RF_STACK)
 			flags |= MAP_GROWSDOWN;
-		if (r->data)
-			flags |= MAP_POPULATE;
 		err = RSYS(ij, &got, "mmap of a region", __NR_mmap, (long)r->start, (long)len, prot,
 			   flags, -1, 0);
 		if (err)
@@ -249,24 +251,54 @@ static int map_regions(struct ptr_inject *ij, const struct ckpt_image *img)
 			       got);
 			return -EFAULT;
 		}
-		if (r->data) {
-			err = ptr_write_mem(pid, r->start, r->data, len);
-			if (err)
-				return err;
-		}
-		if (prot != (long)r->prot) {
-			err = RSYS(ij, NULL, "mprotect of a region", __NR_mprotect, (long)r->start,
-				   (long)len, (long)r->prot);
-			if (err)
-				return err;
-		}
 	}
 	return 0;
+}
+
+/* Once the contents are in: the final protection of the regions that held
+ * them writable. */
+static int protect_regions(struct ptr_inject *ij, const struct ckpt_image *img)
+{
+	for (uint32_t i = 0; i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+		int err;
+
+		if (!(r->flags & CKPT_RF_DATA) || r->prot == (PROT_READ | PROT_WRITE))
+			continue;
+		err = RSYS(ij, NULL, "mprotect of a region", __NR_mprotect, (long)r->start,
+			   (long)(r->end - r->start), (long)r->prot);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* signals whose action in pid is not the default (ignored or caught), as
+ * /proc/PID/status shows them: bit n-1 for signal n; all set if unknown */
+static uint64_t actions_set(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long ign = ~0ULL, cgt = ~0ULL, v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return ~0ULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SigIgn: %llx", &v) == 1)
+			ign = v;
+		else if (sscanf(line, "SigCgt: %llx", &v) == 1)
+			cgt = v;
+	}
+	fclose(f);
+	return ign | cgt;
 }
 
 /* per-task state that needs memory to pass: through a scratch mapping */
 static int set_task_state(struct ptr_inject *ij, const struct ckpt_image *img)
 {
+	uint64_t own_actions = actions_set(ptr_inject_pid(ij));
 	pid_t pid = ptr_inject_pid(ij);
 	struct prctl_mm_map mm = {
 		.start_code = img->mm.start_code,
@@ -304,7 +336,13 @@ static int set_task_state(struct ptr_inject *ij, const struct ckpt_image *img)
 		err = RSYS(ij, NULL, "set_robust_list", __NR_set_robust_list,
 			   (long)img->robust_list, (long)img->robust_len);
 	for (int sig = 1; !err && sig <= CKPT_NSIG; sig++) {
+		static const struct ckpt_sigaction dfl;
+
 		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* a default action over a default action: nothing to do */
+		if (!memcmp(&img->sigact[sig - 1], &dfl, sizeof(dfl)) &&
+		    !(own_actions >> (sig - 1) & 1))
 			continue;
 		err = ptr_write_mem(pid, (uint64_t)scratch, &img->sigact[sig - 1],
 				    sizeof(img->sigact[0]));
@@ -328,9 +366,6 @@ static int set_task_state(struct ptr_inject *ij, const struct ckpt_image *img)
 		if (!err)
 			err = RSYS(ij, NULL, "sigaltstack", __NR_sigaltstack, scratch, 0);
 	}
-	if (!err && img->rseq_ptr)
-		err = RSYS(ij, NULL, "rseq registration", __NR_rseq, (long)img->rseq_ptr,
-			   (long)img->rseq_len, 0, (long)img->rseq_sig);
 	if (!err)
 		err = RSYS(ij, NULL, "personality", __NR_personality, (long)img->personality);
 	if (!err) {
@@ -381,19 +416,22 @@ static void restart_fixup(struct user_regs_struct *r)
 	r->orig_rax = (unsigned long long)-1;
 }
 
-static int rebuild(pid_t pid, const struct ckpt_image *img, const struct ckpt_restore_opts *opts)
+struct ckpt_restorer {
+	pid_t pid;			/* the stub being filled */
+	struct ptr_inject *ij;
+};
+
+/* Steps 1-5 and the task state: everything but the contents, the final
+ * protections, rseq, ids and registers. */
+static int rebuild_layout(struct ptr_inject *ij, const struct ckpt_image *img)
 {
 	struct { uint64_t ptr; uint32_t size, sig, flags, pad; } rc = { 0 };
 	struct span stub[3], want[3], *maps = NULL;
-	struct user_regs_struct regs;
-	struct ptr_inject *ij;
+	pid_t pid = ptr_inject_pid(ij);
 	uint64_t span_lo, span_hi, tmp = 0;
 	size_t nmaps = 0;
 	int err;
 
-	ij = ptr_inject_new(pid);
-	if (!ij)
-		return -ESRCH;
 	/* 1. the stub's inherited rseq points into memory about to vanish */
 	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, (void *)sizeof(rc), &rc) > 0 && rc.ptr) {
 		err = RSYS(ij, NULL, "rseq unregister", __NR_rseq, (long)rc.ptr, (long)rc.size,
@@ -437,19 +475,37 @@ static int rebuild(pid_t pid, const struct ckpt_image *img, const struct ckpt_re
 		err = RSYS(ij, NULL, "munmap above the vDSO", __NR_munmap,
 			   (long)(tmp + (span_hi - span_lo)),
 			   (long)(CKPT_TASK_SIZE - (tmp + (span_hi - span_lo))));
-	/* 4. the image's memory */
+	/* 4. the image's address space, empty */
 	if (!err)
 		err = map_regions(ij, img);
 	/* 5. the vDSO where the image's code expects it */
 	if (!err)
 		err = move_specials(ij, stub, want[2].start);
-	/* 6. mm fields, tid address, robust list, signals, rseq, name */
+	/* 6. mm fields, tid address, robust list, signals, name */
 	if (!err)
 		err = set_task_state(ij, img);
+out:
+	free(maps);
+	return err;
+}
+
+/* After the contents: protections, rseq, ids, registers, pending signals. */
+static int rebuild_finish(struct ptr_inject *ij, const struct ckpt_image *img,
+			  const struct ckpt_restore_opts *opts)
+{
+	pid_t pid = ptr_inject_pid(ij);
+	struct user_regs_struct regs;
+	int err;
+
+	err = protect_regions(ij, img);
+	/* rseq now, so that the kernel writes the cpu into the restored area */
+	if (!err && img->rseq_ptr)
+		err = RSYS(ij, NULL, "rseq registration", __NR_rseq, (long)img->rseq_ptr,
+			   (long)img->rseq_len, 0, (long)img->rseq_sig);
 	if (!err && opts->set_ids)
 		err = set_ids(ij, opts);
 	if (err)
-		goto out;
+		return err;
 	/* 7. the registers */
 	regs = img->regs;
 	restart_fixup(&regs);
@@ -465,17 +521,24 @@ static int rebuild(pid_t pid, const struct ckpt_image *img, const struct ckpt_re
 		if ((img->sigpending >> (sig - 1) & 1) && (img->sigmask >> (sig - 1) & 1) &&
 		    sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_tgkill, pid, pid, sig);
-out:
-	free(maps);
-	ptr_inject_free(ij, false);
 	return err;
 }
 
-int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
-		 pid_t *out_pid)
+void ckpt_restore_abort(struct ckpt_restorer *rs)
+{
+	if (!rs)
+		return;
+	ptr_inject_free(rs->ij, false);
+	kill(rs->pid, SIGKILL);
+	waitpid(rs->pid, NULL, __WALL);
+	free(rs);
+}
+
+int ckpt_restore_begin(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
+		       struct ckpt_restorer **out)
 {
 	struct ckpt_restore_opts def;
-	pid_t pid;
+	struct ckpt_restorer *rs;
 	int err;
 
 	if (!opts) {
@@ -486,18 +549,76 @@ int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *o
 		pr_err("restore: the image is inconsistent");
 		return -EINVAL;
 	}
-	pid = opts->stub;
-	if (pid <= 0) {
-		err = ckpt_stub_fork(opts, &pid);
-		if (err)
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	rs->pid = opts->stub;
+	if (rs->pid <= 0) {
+		err = ckpt_stub_fork(opts, &rs->pid);
+		if (err) {
+			free(rs);
 			return err;
+		}
 	}
-	err = rebuild(pid, img, opts);
+	rs->ij = ptr_inject_new(rs->pid);
+	err = rs->ij ? rebuild_layout(rs->ij, img) : -ESRCH;
 	if (err) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, __WALL);
+		ckpt_restore_abort(rs);
 		return err;
 	}
-	*out_pid = pid;
+	*out = rs;
 	return 0;
+}
+
+int ckpt_restore_write(struct ckpt_restorer *rs, uint64_t addr, const void *p, size_t len)
+{
+	return ptr_write_mem(rs->pid, addr, p, len);
+}
+
+int ckpt_restore_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,
+			const struct ckpt_restore_opts *opts, pid_t *out_pid)
+{
+	struct ckpt_restore_opts def;
+	int err;
+
+	if (!opts) {
+		ckpt_restore_opts_init(&def);
+		opts = &def;
+	}
+	err = rebuild_finish(rs->ij, img, opts);
+	if (err) {
+		ckpt_restore_abort(rs);
+		return err;
+	}
+	*out_pid = rs->pid;
+	ptr_inject_free(rs->ij, false);
+	free(rs);
+	return 0;
+}
+
+int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
+		 pid_t *out_pid)
+{
+	struct ckpt_restorer *rs;
+	int err;
+
+	if (img->lazy) {
+		pr_err("restore: the image holds no contents");
+		return -EINVAL;
+	}
+	err = ckpt_restore_begin(img, opts, &rs);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+
+		if (!(r->flags & CKPT_RF_DATA))
+			continue;
+		err = ckpt_restore_write(rs, r->start, r->data, r->end - r->start);
+		if (err) {
+			ckpt_restore_abort(rs);
+			return err;
+		}
+	}
+	return ckpt_restore_finish(rs, img, opts, out_pid);
 }

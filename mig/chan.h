@@ -29,18 +29,15 @@ int mig_chan_adopt(struct mig_chan *ch, int fd, const struct stream_auth *auth,
 void mig_chan_close(struct mig_chan *ch);
 
 int mig_chan_send(struct mig_chan *ch, uint16_t type, const void *body, size_t len) __must_check;
+/* A frame built in place: write up to STREAM_MAX_BODY bytes of body at
+ * mig_chan_body(ch) (valid until the next send), then send it. */
+uint8_t *mig_chan_body(struct mig_chan *ch);
+int mig_chan_send_body(struct mig_chan *ch, uint16_t type, size_t len) __must_check;
 /* Next frame; *body points into the channel's buffer until the next recv.
  * timeout_ms < 0 waits for ever. 0, -ETIMEDOUT, -ECONNRESET (closed), -EACCES. */
 int mig_chan_recv(struct mig_chan *ch, uint16_t *type, const uint8_t **body, size_t *len,
 	int timeout_ms) __must_check;
 /* true if a whole frame is already buffered (poll the fd otherwise) */
 int mig_chan_pending(const struct mig_chan *ch);
-
-struct ckpt_image;
-
-/* Stream an image as MIG_IMAGE frames (ckpt/imgwire.h). 0 or -errno. */
-int mig_chan_send_image(struct mig_chan *ch, const struct ckpt_image *img) __must_check;
-/* Receive an image of len bytes sent that way. 0 or -errno. */
-int mig_chan_recv_image(struct mig_chan *ch, uint64_t len, struct ckpt_image **out) __must_check;
 
 #endif

@@ -8,6 +8,7 @@
 #include "mig/mig.h"
 #include "mig/chan.h"
 #include "mig/filter.h"
+#include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -424,7 +425,7 @@ static int send_home(struct remote *r)
 		if (ptrace(PTRACE_CONT, r->pid, NULL, (void *)(long)WSTOPSIG(st)) < 0)
 			return -ESRCH;
 	}
-	err = ckpt_dump(r->pid, &img, &why);
+	err = ckpt_dump_layout(r->pid, &img, &why);
 	if (err) {
 		pr_err("guest %d: cannot dump it to send it home: %s %s (%s)", r->pid, why.words,
 			why.detail, strerror(-err));
@@ -437,7 +438,7 @@ static int send_home(struct remote *r)
 	n = migp_begin_encode(buf, sizeof(buf), &b);
 	err = n < 0 ? n : mig_chan_send(r->ch, LINK_MIG_BEGIN, buf, (size_t)n);
 	if (!err)
-		err = mig_chan_send_image(r->ch, img);
+		err = mig_xfer_send(r->ch, r->pid, img);
 	ckpt_image_free(img);
 	if (!err)
 		err = mig_chan_recv(r->ch, &type, &body, &blen, 60000);
@@ -552,7 +553,6 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	const struct migp_begin *b)
 {
 	struct ckpt_restore_opts opts;
-	struct ckpt_image *img = NULL;
 	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
 	sigset_t set;
 
@@ -584,13 +584,8 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 		waitpid(stub, NULL, __WALL);
 		return 1;
 	}
-	err = mig_chan_recv_image(ch, b->image_len, &img);
-	if (err) {
-		snprintf(why, sizeof(why), "bad image from node %u: %s", b->home_id, strerror(-err));
-		goto fail;
-	}
-	err = ckpt_restore(img, &opts, &r.pid);
-	ckpt_image_free(img);
+	/* the image is rebuilt in the stub as it arrives */
+	err = mig_xfer_recv(ch, b->image_len, &opts, &r.pid);
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot restore it: %s", a->self_id,
 			strerror(-err));
