@@ -179,18 +179,23 @@ int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *o
 
 /* The same in steps, for contents that arrive while the address space is
  * built (mig/xfer.c):
- *   ckpt_restore_begin(layout, opts, &rs)   the stub (opts->stub, or a new
- *        one) gets the layout's address space, empty, and its task state;
- *        layout may be lazy and must stay valid until finish
+ *   ckpt_restore_prepare(opts, &rs)     the stub (opts->stub, or a new one)
+ *        emptied: its own memory unmapped, its vDSO parked (before any
+ *        image is known)
+ *   ckpt_restore_layout(rs, layout)     the layout's address space, empty
+ *        and writable, and its task state; layout may be lazy and must
+ *        stay valid until finish
  *   ckpt_restore_write(rs, addr, p, len)    contents, inside data regions
  *   ckpt_restore_finish(rs, layout, opts, &pid)  protections, rseq, ids,
  *        registers: *pid as ckpt_restore's
- * begin and finish clean up after themselves when they fail; after a
- * failed write, or to give up, ckpt_restore_abort() kills and reaps the
- * stub and frees rs (NULL accepted). */
+ * prepare, layout and finish clean up after themselves when they fail
+ * (the stub is killed and reaped, rs freed); after a failed write, or to
+ * give up, ckpt_restore_abort() does it (NULL accepted). */
 struct ckpt_restorer;
-int ckpt_restore_begin(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
-		       struct ckpt_restorer **out) __ckpt_must_check;
+int ckpt_restore_prepare(const struct ckpt_restore_opts *opts, struct ckpt_restorer **out)
+	__ckpt_must_check;
+int ckpt_restore_layout(struct ckpt_restorer *rs, const struct ckpt_image *img)
+	__ckpt_must_check;
 int ckpt_restore_write(struct ckpt_restorer *rs, uint64_t addr, const void *p, size_t len)
 	__ckpt_must_check;
 int ckpt_restore_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,

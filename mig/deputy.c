@@ -494,17 +494,19 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		goto out_detach;
 	}
 	len = ckpt_image_encoded_size(img);
-	/* the target says "ready" (or why not) before we stream the image */
-	err = wait_ack(d, &ack, 10000, why, whycap);
-	if (err)
-		goto out_detach;
+	/* the image goes at once; the target's "ready" (or why not) is read
+	 * after it, as the target had the stream's start to prepare on */
 	err = mig_xfer_send(&d->ch, d->pid, img);
 	if (err) {
-		snprintf(why, whycap, "sending the image to node %u: %s", a->target_id,
-			strerror(-err));
+		/* a refusal closes the stream: its reason is the better one */
+		if (wait_ack(d, &ack, 1000, why, whycap) == 0)
+			snprintf(why, whycap, "sending the image to node %u: %s", a->target_id,
+				strerror(-err));
 		goto out_detach;
 	}
-	err = wait_ack(d, &ack, 60000, why, whycap);
+	err = wait_ack(d, &ack, 10000, why, whycap);
+	if (!err)
+		err = wait_ack(d, &ack, 60000, why, whycap);
 	if (err)
 		goto out_detach;
 	pr_info("process %d (%s) now runs on node %u as %u: %llu KiB in %llu ms (frozen %llu ms)",
@@ -643,6 +645,7 @@ static void finish(struct deputy *d, const struct migp_exit *e)
 static int go_home(struct deputy *d)
 {
 	struct ckpt_restore_opts opts;
+	struct ckpt_restorer *rs;
 	struct migp_begin b;
 	struct migp_ack ack = { 0 };
 	uint8_t buf[MIGP_ACK_SIZE];
@@ -691,7 +694,9 @@ static int go_home(struct deputy *d)
 	d->wake_fd = -1;
 	ckpt_restore_opts_init(&opts);
 	opts.stub = d->pid;
-	err = mig_xfer_recv(&d->ch, b.image_len, &opts, &pid);
+	err = ckpt_restore_prepare(&opts, &rs);
+	if (!err)
+		err = mig_xfer_recv(&d->ch, b.image_len, rs, &opts, &pid);
 	ack.err = err;
 	if (err)
 		snprintf(ack.why, sizeof(ack.why), "cannot restore it at home: %s", strerror(-err));

@@ -402,7 +402,13 @@ static int send_home(struct remote *r)
 			regs.orig_rax = (unsigned long long)-1;
 			if (ptr_setregs(r->pid, &regs))
 				return -ESRCH;
-			break;
+			/* our SIGSTOP is still pending: let it stop the copy
+			 * at the syscall instruction (the call skipped), or
+			 * the dump's first injected call would meet it */
+			r->restart_nr = -1;
+			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+				return -ESRCH;
+			continue;
 		}
 		if (WSTOPSIG(st) == SIGSTOP) {
 			/* ours: stopped where it ran, or right after a skipped,
@@ -553,6 +559,7 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	const struct migp_begin *b)
 {
 	struct ckpt_restore_opts opts;
+	struct ckpt_restorer *rs = NULL;
 	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
 	sigset_t set;
 
@@ -578,14 +585,20 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	opts.stub = stub;
 	if (a->cgroup && load_cgroup_attach(a->cgroup, stub))
 		pr_warn("guest from node %u: cannot put it in cgroup %s", b->home_id, a->cgroup);
+	/* the stub emptied now, while home freezes and dumps (home streams
+	 * the image without waiting for this answer) */
+	err = ckpt_restore_prepare(&opts, &rs);
+	if (err) {
+		ack(ch, err, 0, "cannot prepare a process here");
+		return 1;
+	}
 	err = ack(ch, 0, 0, "ready");
 	if (err) {
-		kill(stub, SIGKILL);
-		waitpid(stub, NULL, __WALL);
+		ckpt_restore_abort(rs);
 		return 1;
 	}
 	/* the image is rebuilt in the stub as it arrives */
-	err = mig_xfer_recv(ch, b->image_len, &opts, &r.pid);
+	err = mig_xfer_recv(ch, b->image_len, rs, &opts, &r.pid);
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot restore it: %s", a->self_id,
 			strerror(-err));

@@ -95,15 +95,17 @@ int mig_xfer_send(struct mig_chan *ch, pid_t pid, const struct ckpt_image *img)
 
 /* the receiving side: the decoder's sink builds the process */
 struct xin {
-	const struct ckpt_restore_opts *opts;
 	struct ckpt_restorer *rs;
 };
 
 static int xin_layout(void *ctx, const struct ckpt_image *img)
 {
 	struct xin *x = ctx;
+	int err = ckpt_restore_layout(x->rs, img);
 
-	return ckpt_restore_begin(img, x->opts, &x->rs);
+	if (err)
+		x->rs = NULL; /* gone with its stub */
+	return err;
 }
 
 static int xin_data(void *ctx, uint64_t addr, const void *p, size_t len)
@@ -113,10 +115,10 @@ static int xin_data(void *ctx, uint64_t addr, const void *p, size_t len)
 	return ckpt_restore_write(x->rs, addr, p, len);
 }
 
-int mig_xfer_recv(struct mig_chan *ch, uint64_t max_len, const struct ckpt_restore_opts *opts,
-	pid_t *out_pid)
+int mig_xfer_recv(struct mig_chan *ch, uint64_t max_len, struct ckpt_restorer *rs,
+	const struct ckpt_restore_opts *opts, pid_t *out_pid)
 {
-	struct xin x = { .opts = opts };
+	struct xin x = { .rs = rs };
 	struct ckpt_decode_sink sink = { xin_layout, xin_data, &x };
 	struct ckpt_decoder *dec = ckpt_image_decode_new_sink(NULL, &sink);
 	struct ckpt_image *img = NULL;

@@ -25,10 +25,12 @@ int mig_xfer_send(struct mig_chan *ch, pid_t pid, const struct ckpt_image *img)
 	__attribute__((warn_unused_result));
 
 /* Receive an image of at most max_len bytes (0: no bound but the
- * decoder's) and restore it as ckpt_restore() would with opts: *out_pid is
- * the copy, stopped under us. On failure after the layout, the stub
- * (opts->stub included) is killed. 0 or -errno. */
-int mig_xfer_recv(struct mig_chan *ch, uint64_t max_len, const struct ckpt_restore_opts *opts,
-	pid_t *out_pid) __attribute__((warn_unused_result));
+ * decoder's) into the stub of rs (ckpt_restore_prepare; taken over: it is
+ * finished or aborted here), restored as ckpt_restore() would with opts:
+ * *out_pid is the copy, stopped under us. On failure the stub is killed.
+ * 0 or -errno. */
+struct ckpt_restorer;
+int mig_xfer_recv(struct mig_chan *ch, uint64_t max_len, struct ckpt_restorer *rs,
+	const struct ckpt_restore_opts *opts, pid_t *out_pid) __attribute__((warn_unused_result));
 
 #endif
