@@ -162,9 +162,13 @@ struct ckpt_restore_opts {
 	bool set_ids;		/* drop to uid/gid at the end of the restore */
 	uid_t uid;
 	gid_t gid;
+	/* a seccomp filter (filter_len struct sock_filter) installed last,
+	 * after the ids, with no_new_privs; filter_len 0: none */
+	const void *filter;
+	unsigned filter_len;
 };
 
-/* opts with no stub, stdio kept, ids kept */
+/* opts with no stub, stdio kept, ids kept, no filter */
 void ckpt_restore_opts_init(struct ckpt_restore_opts *opts);
 
 /* Fork the stub that a restore fills: a traced child stopped in SIGSTOP,

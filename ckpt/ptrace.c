@@ -437,7 +437,6 @@ int ptr_batch(struct ptr_inject *ij, uint64_t code, uint64_t table, struct ptr_c
 		return -EFAULT;
 	}
 	*done = n - left;
-	if (left)
-		calls[*done].ret = (long)r.rax;
-	return 0;
+	/* the results: those that ran, and the one that failed */
+	return ptr_read_mem(ij->pid, table, calls, (*done + (left ? 1 : 0)) * sizeof(*calls));
 }

@@ -77,8 +77,8 @@ struct ptr_call {
 extern const uint8_t ptr_batch_code[PTR_BATCH_CODE_LEN];
 
 /* Run calls[0..n) with the loop at code and the table written at table.
- * *done gets how many succeeded; when one failed (*done < n), its result
- * is in calls[*done].ret. Returns 0 (whether or not a call failed) or
+ * *done gets how many succeeded, their results are in calls[].ret; when
+ * one failed (*done < n), its result is in calls[*done].ret. Returns 0 (whether or not a call failed) or
  * -errno of ptrace itself (-EINTR: a signal stopped the tracee first). */
 int ptr_batch(struct ptr_inject *ij, uint64_t code, uint64_t table, struct ptr_call *calls,
 	      size_t n, size_t *done) __ptr_must_check;

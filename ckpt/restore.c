@@ -8,7 +8,9 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/filter.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,7 +248,9 @@ static void restart_fixup(struct user_regs_struct *r)
 #define SCR_SS (SCR_AUXV + CKPT_AUXV_MAX * 8)	/* stack_t */
 #define SCR_COMM (SCR_SS + 64)			/* the name */
 #define SCR_SIGACT (SCR_COMM + 64)		/* CKPT_NSIG sigactions */
+#define SCR_FILTER (SCR_SIGACT + CKPT_NSIG * 32)	/* struct sock_fprog, then its code */
 #define SCR_TABLE 16384
+#define SCR_MAX_FILTER ((SCR_TABLE - SCR_FILTER - 16) / sizeof(struct sock_filter))
 #define SCR_MAX_CALLS ((SCR_LEN - SCR_TABLE) / sizeof(struct ptr_call))
 static_assert(PTR_BATCH_CODE_LEN <= SCR_MM && sizeof(struct prctl_mm_map) <= SCR_AUXV - SCR_MM &&
 		      sizeof(stack_t) <= 64 && SCR_SIGACT + CKPT_NSIG * 32 <= SCR_TABLE,
@@ -596,8 +600,8 @@ static int rebuild_layout(struct ckpt_restorer *rs, const struct ckpt_image *img
 	return err;
 }
 
-/* After the contents: protections, rseq, ids, our scratch gone, registers,
- * pending signals. */
+/* After the contents: protections, rseq, ids, a seccomp filter, our
+ * scratch gone, registers, pending signals. */
 static int rebuild_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,
 			  const struct ckpt_restore_opts *opts)
 {
@@ -616,6 +620,24 @@ static int rebuild_finish(struct ckpt_restorer *rs, const struct ckpt_image *img
 		     (long)opts->gid);
 		CALL(rs, "setresuid", __NR_setresuid, (long)opts->uid, (long)opts->uid,
 		     (long)opts->uid);
+	}
+	if (opts->filter_len) {
+		struct sock_fprog prog = {
+			.len = (unsigned short)opts->filter_len,
+			.filter = (struct sock_filter *)(uintptr_t)(rs->scratch + SCR_FILTER + 16),
+		};
+
+		if (opts->filter_len > SCR_MAX_FILTER)
+			return -E2BIG;
+		err = ptr_write_mem(pid, rs->scratch + SCR_FILTER, &prog, sizeof(prog));
+		if (!err)
+			err = ptr_write_mem(pid, rs->scratch + SCR_FILTER + 16, opts->filter,
+					    opts->filter_len * sizeof(struct sock_filter));
+		if (err)
+			return err;
+		CALL(rs, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		CALL(rs, "seccomp filter", __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+		     (long)(rs->scratch + SCR_FILTER));
 	}
 	err = run_calls(rs);
 	if (!err)

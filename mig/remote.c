@@ -65,48 +65,6 @@ static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
 	return n < 0 ? n : mig_chan_send(ch, LINK_MIG_ACK, buf, (size_t)n);
 }
 
-/* After the restore: the owner's ids, then the seccomp filter. */
-static int prepare_copy(pid_t pid, uid_t uid, gid_t gid)
-{
-	struct sock_filter insns[128];
-	struct sock_fprog prog;
-	struct ptr_inject *ij = ptr_inject_new(pid);
-	long ret, scratch;
-	int n, err = -EIO;
-
-	if (!ij)
-		return -ESRCH;
-	n = mig_filter_build(insns, ARRAY_SIZE(insns));
-	if (n < 0)
-		goto out;
-	if (ptr_sys(ij, &ret, SYS_setgroups, 0, 0) || ret < 0 ||
-		ptr_sys(ij, &ret, SYS_setresgid, gid, gid, gid) || ret < 0 ||
-		ptr_sys(ij, &ret, SYS_setresuid, uid, uid, uid) || ret < 0) {
-		pr_err("copy %d: cannot take the owner's ids %u/%u", pid, uid, gid);
-		err = -EPERM;
-		goto out;
-	}
-	if (ptr_sys(ij, &scratch, SYS_mmap, 0, 4096 * 2, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) || scratch < 0)
-		goto out;
-	prog.len = (unsigned short)n;
-	prog.filter = (struct sock_filter *)(scratch + 64);
-	if (ptr_write_mem(pid, (uint64_t)scratch, &prog, sizeof(prog)) ||
-		ptr_write_mem(pid, (uint64_t)scratch + 64, insns, (size_t)n * sizeof(insns[0])))
-		goto out;
-	if (ptr_sys(ij, &ret, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || ret < 0 ||
-		ptr_sys(ij, &ret, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, scratch) || ret < 0) {
-		pr_err("copy %d: cannot install the forwarding filter (%ld)", pid, ret);
-		goto out;
-	}
-	if (ptr_sys(ij, &ret, SYS_munmap, scratch, 4096 * 2))
-		goto out;
-	err = 0;
-out:
-	ptr_inject_free(ij, true);
-	return err;
-}
-
 static int mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
 	struct remote *r = ctx;
@@ -577,6 +535,20 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 
 	ckpt_restore_opts_init(&opts);
 	opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = devnull;
+	/* the end of the restore: the owner's ids, then the forwarding filter
+	 * (local calls run, others stop for us) */
+	struct sock_filter insns[128];
+	int nf = mig_filter_build(insns, ARRAY_SIZE(insns));
+
+	if (nf < 0) {
+		ack(ch, nf, 0, "cannot build the forwarding filter");
+		return 1;
+	}
+	opts.set_ids = true;
+	opts.uid = b->uid;
+	opts.gid = b->gid;
+	opts.filter = insns;
+	opts.filter_len = (unsigned)nf;
 	err = ckpt_stub_fork(&opts, &stub);
 	if (err) {
 		ack(ch, err, 0, "cannot create a process here");
@@ -604,9 +576,8 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 			strerror(-err));
 		goto fail;
 	}
-	err = prepare_copy(r.pid, b->uid, b->gid);
-	if (!err && ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
-			    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+	if (ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
+		    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
 		err = -errno;
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot prepare it: %s", a->self_id,
