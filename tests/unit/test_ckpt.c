@@ -362,7 +362,7 @@ static void test_wire_sink(void)
 	/* 300 pages: more than one CKPT_WIRE_CHUNK per region */
 	struct ckpt_image *img = sample(300), *back = NULL;
 	struct sink s = { 0 }, l = { 0 };
-	size_t pieces[] = { 1 << 20, 4093, 1 };
+	size_t pieces[] = { 1 << 20, 4093, 61 };
 	uint8_t h[CKPT_WIRE_DATA_HDR];
 	int err = 0;
 
