@@ -30,7 +30,7 @@ endif
 LDLIBS  += -lsodium -ljansson -lm
 
 # Library: every pure module and shared helper.
-LIB_DIRS := lib proto map load gossip ckpt rsys mig
+LIB_DIRS := lib proto map load gossip balance ckpt rsys mig fs
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBOM    := $(BUILD)/libom.a
@@ -91,7 +91,13 @@ bin/omd: $(OMD_OBJ) $(LIBOM)
 
 bin/%: $(BUILD)/tools/%.o $(TOOL_COMMON_OBJ) $(LIBOM)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(if $(filter bin/mosmon bin/mtop,$@),-lncursesw,)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(if $(filter bin/mosmon bin/mtop,$@),-lncursesw,) \
+		$(if $(filter bin/omhpcfs,$@),$(FUSE_LIBS),)
+
+# omhpcfs (the hpc tree) is the one program that links libfuse3
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+FUSE_LIBS   := $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3)
+$(BUILD)/tools/omhpcfs.o: CFLAGS += $(FUSE_CFLAGS)
 
 bin/%: scripts/bin/%
 	@mkdir -p bin

@@ -192,7 +192,7 @@ int ckpt_check(pid_t pid, struct ckpt_why *why)
 	if (!(f[9] & CKPT_PF_KTHREAD))
 		check_maps(pid, why);
 	if (why->mask) {
-		pr_info("process %d cannot move: %s (%s)", pid, why->words, why->detail);
+		pr_debug("process %d cannot move: %s (%s)", pid, why->words, why->detail);
 		return -EBUSY;
 	}
 	return 0;

@@ -6,6 +6,7 @@
  * change anything. Reading a request, parsing it and executing it are
  * separate steps; a malformed request gets an error reply, never a crash.
  */
+#include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "daemon/query.h"
 #include "lib/ev.h"
@@ -346,8 +347,18 @@ static json_t *proc_json(struct node *n, pid_t pid)
 		if (p->where != n->self_id)
 			json_object_set_new(o, "remote_pid", json_integer(p->remote_pid));
 		json_object_set_new(o, "decay", json_string(p->opts.decay));
+		char list[4096];
+
+		if (om_mask_format(&p->opts.mask, list, sizeof(list)) < 0)
+			snprintf(list, sizeof(list), "?");
+		json_object_set_new(o, "placed", json_boolean(p->placed));
+		json_object_set_new(o, "migfilter", json_integer(p->opts.mask.on));
+		json_object_set_new(o, "migpolicy", json_integer(p->opts.mask.allow));
+		json_object_set_new(o, "mignodes", json_string(list));
 	}
-	if (!p || p->where == n->self_id) {
+	if (p && procs_busy(p)) {
+		json_object_set_new(o, "migrating", json_true());
+	} else if (!p || p->where == n->self_id) {
 		if (ckpt_check(pid, &why) == -EBUSY)
 			json_object_set_new(o, "cantmove", json_string(why.words));
 		else
@@ -373,11 +384,98 @@ static json_t *do_procs(struct ctl_client *c, json_t *req, int *err, char *msg, 
 	return json_pack("{s:b,s:o}", "ok", 1, "procs", a);
 }
 
+/* The uid a request acts for: the peer's, or, for a root peer (the hpc
+ * tree acting for whoever wrote a file), the "as_uid" it names. */
+static uid_t req_uid(const struct ctl_client *c, json_t *req)
+{
+	json_t *v = json_object_get(req, "as_uid");
+
+	if (c->uid == 0 && json_is_integer(v) && json_integer_value(v) >= 0 &&
+		json_integer_value(v) <= UINT32_MAX)
+		return (uid_t)json_integer_value(v);
+	return c->uid;
+}
+
+static const char *const decay_hints[] = { "", "cpu", "io", "none", "slow", "fast" };
+
+/* Apply the per-process options present in req to o: lock, decay, and the
+ * cluster mask (migfilter 0|1, migpolicy 0 DENY|1 ALLOW, mignodes: a list
+ * "1,3-5", a bit-list "0x5" or an array of ids). Absent keys keep their
+ * value. -EINVAL with msg on a bad value. */
+static int opts_from_json(json_t *req, struct om_proc_opts *o, char *msg, size_t cap)
+{
+	struct om_proc_opts n = *o;
+	json_t *v;
+
+	if ((v = json_object_get(req, "lock"))) {
+		if (!json_is_boolean(v))
+			goto bad_lock;
+		n.lock = json_is_true(v);
+	}
+	if ((v = json_object_get(req, "decay"))) {
+		const char *d = json_string_value(v);
+		size_t i;
+
+		for (i = 0; d && i < sizeof(decay_hints) / sizeof(decay_hints[0]); i++)
+			if (!strcmp(d, decay_hints[i]))
+				break;
+		if (!d || i == sizeof(decay_hints) / sizeof(decay_hints[0])) {
+			snprintf(msg, cap, "decay is one of cpu, io, none, slow, fast or \"\"");
+			return -EINVAL;
+		}
+		snprintf(n.decay, sizeof(n.decay), "%s", d);
+	}
+	if ((v = json_object_get(req, "migfilter"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1) {
+			snprintf(msg, cap, "migfilter is 0 (off) or 1 (on)");
+			return -EINVAL;
+		}
+		n.mask.on = json_integer_value(v) == 1;
+	}
+	if ((v = json_object_get(req, "migpolicy"))) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1) {
+			snprintf(msg, cap, "migpolicy is 0 (DENY the listed nodes) or 1 (ALLOW only them)");
+			return -EINVAL;
+		}
+		n.mask.allow = json_integer_value(v) == 1;
+	}
+	if ((v = json_object_get(req, "mignodes"))) {
+		struct om_mask m = n.mask;
+
+		if (json_is_string(v)) {
+			if (om_mask_parse(json_string_value(v), &m))
+				goto bad_nodes;
+		} else if (json_is_array(v)) {
+			size_t i;
+			json_t *e;
+
+			memset(m.bits, 0, sizeof(m.bits));
+			json_array_foreach(v, i, e) {
+				if (!json_is_integer(e) || json_integer_value(e) < 1 ||
+					json_integer_value(e) > OM_MASK_NODES)
+					goto bad_nodes;
+				om_mask_set(&m, (uint16_t)json_integer_value(e), true);
+			}
+		} else {
+			goto bad_nodes;
+		}
+		n.mask = m;
+	}
+	*o = n;
+	return 0;
+bad_lock:
+	snprintf(msg, cap, "lock is true or false");
+	return -EINVAL;
+bad_nodes:
+	snprintf(msg, cap, "mignodes is a node list like 1,3-5 (nodes 1..%u) or a bit-list like 0x5",
+		OM_MASK_NODES);
+	return -EINVAL;
+}
+
 static json_t *do_adopt(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
 	json_t *v = json_object_get(req, "pid");
 	struct om_proc_opts o = { 0 };
-	const char *decay = json_string_value(json_object_get(req, "decay"));
 	pid_t pid;
 
 	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX) {
@@ -392,14 +490,73 @@ static json_t *do_adopt(struct ctl_client *c, json_t *req, int *err, char *msg, 
 		snprintf(msg, cap, "a process may only put itself under the cluster's care");
 		return NULL;
 	}
-	o.lock = json_is_true(json_object_get(req, "lock"));
-	if (decay)
-		snprintf(o.decay, sizeof(o.decay), "%s", decay);
+	*err = opts_from_json(req, &o, msg, cap);
+	if (*err)
+		return NULL;
+	v = json_object_get(req, "start");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		json_integer_value(v) > OM_MAX_NODE_ID)) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "start is a node id");
+		return NULL;
+	}
 	*err = procs_adopt(c->n, pid, c->uid, c->gid, &o);
 	if (*err) {
 		snprintf(msg, cap, "too many processes under care");
 		return NULL;
 	}
+	/* mosrun -ID: it leaves for that node once it has exec'd the program */
+	if (v && json_integer_value(v) != c->n->self_id)
+		procs_set_start(procs_find(pid), (uint16_t)json_integer_value(v));
+	return reply_ok();
+}
+
+/* find pid under care and check that the requester may steer it */
+static struct om_proc *steerable(struct ctl_client *c, json_t *req, const char *what, int *err,
+	char *msg, size_t cap)
+{
+	json_t *v = json_object_get(req, "pid");
+	struct om_proc *p;
+	pid_t pid;
+
+	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "%s needs a process id", what);
+		return NULL;
+	}
+	pid = (pid_t)json_integer_value(v);
+	p = procs_find(pid);
+	if (kill(pid, 0) < 0 && errno == ESRCH && !(p && p->where != c->n->self_id)) {
+		*err = -ESRCH;
+		snprintf(msg, cap, "no such process: %d", (int)pid);
+		return NULL;
+	}
+	if (!p) {
+		*err = -EINVAL;
+		snprintf(msg, cap, "process %d is not under the cluster's care (start it with mosrun)",
+			(int)pid);
+		return NULL;
+	}
+	if (req_uid(c, req) != 0 && req_uid(c, req) != p->uid) {
+		*err = -EPERM;
+		snprintf(msg, cap, "process %d is not yours", (int)pid);
+		return NULL;
+	}
+	return p;
+}
+
+/* setproc: change a process's lock, decay hint or cluster mask */
+static json_t *do_setproc(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
+{
+	struct om_proc *p = steerable(c, req, "setproc", err, msg, cap);
+
+	if (!p)
+		return NULL;
+	*err = opts_from_json(req, &p->opts, msg, cap);
+	if (*err)
+		return NULL;
+	if (json_is_false(json_object_get(req, "lock")))
+		p->placed = false; /* unlock: the balancer may move it again */
 	return reply_ok();
 }
 
@@ -417,74 +574,22 @@ static void migrate_done(void *arg, int err, const char *why)
 	ctl_send_reply(c, r);
 }
 
-/* pick the best node for a process now: the least loaded alive node that
- * takes guests, if it is less loaded than we are */
-static int balance_target(struct node *n, uint16_t *out)
-{
-	uint64_t now = now_ms(), age;
-	struct om_load_info me;
-	double best;
-
-	selfload_fill(n, &me);
-	best = me.load;
-	*out = n->self_id;
-	for (unsigned id = 1; id <= OM_MAX_NODE_ID; id++) {
-		const struct peer *p = &n->peers[id];
-		const struct om_load_info *in;
-
-		if (!p->used || p->state != MEMBER_ALIVE)
-			continue;
-		in = gossip_get(n->gossip, (uint16_t)id, now, &age);
-		if (!in || (in->status & (NODE_BLOCK | NODE_QUIET)))
-			continue;
-		/* one more process there must still beat staying */
-		double after = in->load + 100.0 * OM_STD_SPEED /
-			((double)MAX(in->speed, 1u) * MAX(in->capacity, 1u) / 100.0);
-
-		if (after < best) {
-			best = after;
-			*out = (uint16_t)id;
-		}
-	}
-	return 0;
-}
-
 static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg, size_t cap)
 {
 	struct node *n = c->n;
-	json_t *v = json_object_get(req, "pid"), *t = json_object_get(req, "target");
-	struct om_proc *p;
+	json_t *t = json_object_get(req, "target");
+	struct om_proc *p = steerable(c, req, "migrate", err, msg, cap);
 	uint16_t target;
 	uint32_t addr;
 	pid_t pid;
 
-	if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > INT32_MAX) {
-		*err = -EINVAL;
-		snprintf(msg, cap, "migrate needs a process id");
+	if (!p)
 		return NULL;
-	}
-	pid = (pid_t)json_integer_value(v);
-	p = procs_find(pid);
-	if (kill(pid, 0) < 0 && errno == ESRCH && !(p && p->where != n->self_id)) {
-		*err = -ESRCH;
-		snprintf(msg, cap, "no such process: %d", (int)pid);
-		return NULL;
-	}
-	if (!p) {
-		*err = -EINVAL;
-		snprintf(msg, cap, "process %d is not under the cluster's care (start it with mosrun)",
-			(int)pid);
-		return NULL;
-	}
-	if (c->uid != 0 && c->uid != p->uid) {
-		*err = -EPERM;
-		snprintf(msg, cap, "process %d is not yours", (int)pid);
-		return NULL;
-	}
+	pid = p->pid;
 	if (json_is_string(t) && !strcmp(json_string_value(t), "home")) {
 		target = n->self_id;
 	} else if (json_is_string(t) && !strcmp(json_string_value(t), "balance")) {
-		balance_target(n, &target);
+		target = balancer_best_node(n, p);
 	} else if (json_is_integer(t) && json_integer_value(t) >= 1 &&
 		json_integer_value(t) <= OM_MAX_NODE_ID) {
 		target = (uint16_t)json_integer_value(t);
@@ -493,10 +598,17 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		snprintf(msg, cap, "the target is a node id, \"home\" or \"balance\"");
 		return NULL;
 	}
+	/* placed by hand: the balancer leaves it there; "balance" hands it back */
+	p->placed = !(json_is_string(t) && !strcmp(json_string_value(t), "balance"));
 	if (target == p->where)
 		return json_pack("{s:b,s:i,s:b}", "ok", 1, "where", (json_int_t)target, "moved", 0);
+	if (!om_mask_permits(&p->opts.mask, target, n->self_id)) {
+		*err = -EPERM;
+		snprintf(msg, cap, "node %u is outside process %d's cluster mask", target, (int)pid);
+		return NULL;
+	}
 	if (target == n->self_id) {
-		*err = procs_bring_home(n, p, migrate_done, c);
+		*err = procs_move(n, p, target, 0, migrate_done, c);
 		if (*err) {
 			snprintf(msg, cap, "%s", *err == -EALREADY ? "a migration of this process is "
 				"under way" : "its deputy is gone");
@@ -504,13 +616,6 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		}
 		c->pending = true;
 		return CTL_PENDING;
-	}
-	if (p->where != n->self_id) {
-		*err = -EOPNOTSUPP;
-		snprintf(msg, cap, "process %d runs at node %u: moving it on to another node is not "
-			"supported yet (bring it home first: migrate %d home)", (int)pid, p->where,
-			(int)pid);
-		return NULL;
 	}
 	if (map_addr_of(n->map, target, &addr)) {
 		*err = -ENOENT;
@@ -534,7 +639,7 @@ static json_t *do_migrate(struct ctl_client *c, json_t *req, int *err, char *msg
 		snprintf(msg, cap, "node %u blocks guest processes", target);
 		return NULL;
 	}
-	*err = procs_migrate(n, p, target, addr, migrate_done, c);
+	*err = procs_move(n, p, target, addr, migrate_done, c);
 	if (*err) {
 		snprintf(msg, cap, "%s", *err == -EALREADY ? "a migration of this process is under way" :
 			"cannot start the migration");
@@ -576,6 +681,7 @@ static const struct ctl_cmd {
 	{ "procs", false, do_procs },
 	{ "adopt", false, do_adopt },
 	{ "migrate", false, do_migrate },
+	{ "setproc", false, do_setproc },
 	{ "set", true, do_set },
 	{ "expel", true, do_expel_bring },
 	{ "bring", true, do_expel_bring },

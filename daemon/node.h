@@ -9,6 +9,7 @@
  *   ctl.c     the control socket for the tools (JSON lines, SO_PEERCRED)
  *   query.c   the one model every view reads (mosctl status --json, later mosmon, hpc)
  *   link.c    the TCP port (4660): authenticated streams between nodes
+ *   hpc.c     the hpc tree (DIR/hpc): runs and stops omhpcfs, a FUSE child
  */
 #ifndef OM_DAEMON_NODE_H
 #define OM_DAEMON_NODE_H
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <sys/types.h>
 
 #include "proto/info.h"
 #include "proto/auth.h"
@@ -71,7 +73,9 @@ struct node_config {
 	uint16_t info_port, mig_port, disc_port;
 	uint32_t mcast_group;     /* host order */
 	unsigned info_interval_ms;
+	const char *policy;       /* balancing policy name; NULL: default */
 	bool foreground;
+	bool no_hpc;              /* --no-hpc: no hpc tree */
 };
 
 struct node {
@@ -139,6 +143,11 @@ void ctl_close(struct node *n);
 /* link.c */
 int link_open(struct node *n) __attribute__((warn_unused_result));
 void link_close(struct node *n);
+
+/* hpc.c: the hpc tree; never fatal (without FUSE we run without it) */
+void hpc_start(struct node *n);
+void hpc_stop(struct node *n);
+bool hpc_child_exited(struct node *n, pid_t pid, int status);
 
 /* omd.c: in a forked child (deputy, remote): close the daemon's sockets
  * except keep_fd */

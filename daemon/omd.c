@@ -4,6 +4,8 @@
  * key -> admin state -> sockets -> daemonize (the parent exits once we are
  * ready) -> loop. Everything after start-up runs from the loop's callbacks.
  */
+#include "balance/policy.h"
+#include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "gossip/gossip.h"
 #include "lib/ev.h"
@@ -38,7 +40,8 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"Usage: omd [-f MAP | --discover [-i IFACE]] [-d DIR] [-a ADDR] [-k KEYFILE]\n"
 		"           [--cgroup NAME] [--info-port N] [--mig-port N] [--disc-port N]\n"
-		"           [--mcast-group ADDR] [--info-interval MS] [-n] [-v] [--log FILE]\n"
+		"           [--mcast-group ADDR] [--info-interval MS] [--policy P] [--no-hpc]\n"
+		"           [-n] [-v] [--log FILE]\n"
 		"\n"
 		"The openMosix node daemon: membership, load gossip, admin state.\n"
 		"\n"
@@ -55,6 +58,8 @@ static void usage(FILE *fp)
 		"      --disc-port N    UDP autodiscovery port (default 5429)\n"
 		"      --mcast-group A  autodiscovery multicast group (default 239.255.42.28)\n"
 		"      --info-interval MS  gossip step (default 200)\n"
+		"      --policy P       load-balancing policy: mosix (default) or oppcost\n"
+		"      --no-hpc         do not mount the hpc tree at DIR/hpc\n"
 		"  -n, --foreground     stay in the foreground, log to stderr\n"
 		"      --log FILE       log file (default: DIR/omd.log when daemonized)\n"
 		"  -v, --verbose        debug logging\n"
@@ -196,7 +201,7 @@ static void on_child(struct ev_loop *loop, int signo, void *arg)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (!guests_child_exited(pid))
+		if (!hpc_child_exited(n, pid, st) && !guests_child_exited(pid))
 			procs_child_exited(n, pid, st);
 }
 
@@ -472,6 +477,8 @@ int main(int argc, char **argv)
 		{ "mcast-group", required_argument, NULL, 4 },
 		{ "info-interval", required_argument, NULL, 5 },
 		{ "log", required_argument, NULL, 6 },
+		{ "policy", required_argument, NULL, 7 },
+		{ "no-hpc", no_argument, NULL, 8 },
 		{ "foreground", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -547,6 +554,20 @@ int main(int argc, char **argv)
 			break;
 		case 6:
 			logfile = optarg;
+			break;
+		case 7: {
+			enum bal_policy bpol;
+
+			if (bal_policy_parse(optarg, &bpol)) {
+				fprintf(stderr, "omd: unknown balancing policy \"%s\" (mosix or oppcost)\n",
+					optarg);
+				return 2;
+			}
+			n->cfg.policy = optarg;
+			break;
+		}
+		case 8:
+			n->cfg.no_hpc = true;
 			break;
 		case 'n':
 			n->cfg.foreground = true;
@@ -647,10 +668,14 @@ int main(int argc, char **argv)
 	n->member_timer = ev_timer_new(n->loop, on_member_tick, n);
 	if (!n->gossip_timer || !n->sample_timer || !n->member_timer)
 		return 1;
+	if (balancer_init(n, n->cfg.policy))
+		return 1;
 	selfload_sample(n);
 	ev_timer_start(n->sample_timer, SAMPLE_MS);
 	ev_timer_start(n->gossip_timer, 0);
 	ev_timer_start(n->member_timer, 0);
+	if (!n->cfg.no_hpc)
+		hpc_start(n);
 	if (write_pidfile(n->cfg.dir)) {
 		fprintf(stderr, "omd: cannot write %s/omd.pid\n", n->cfg.dir);
 		return 1;
@@ -682,6 +707,7 @@ int main(int argc, char **argv)
 
 	info_close(n);
 	ctl_close(n);
+	hpc_stop(n);
 	link_close(n);
 	{
 		char path[PATH_MAX];

@@ -19,12 +19,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +82,7 @@ int procs_adopt(struct node *n, pid_t pid, uid_t uid, gid_t gid, const struct om
 	p->gid = gid;
 	p->report_fd = -1;
 	p->where = n->self_id;
+	p->adopted_ms = now_ms();
 	if (o)
 		p->opts = *o;
 	pr_debug("process %d (uid %u) under care", pid, uid);
@@ -94,6 +97,33 @@ static void finish_request(struct om_proc *p, int err, const char *msg)
 	p->done_arg = NULL;
 }
 
+static double link_mb_s;
+
+double procs_link_mb_s(void)
+{
+	return link_mb_s;
+}
+
+static void note_move(struct om_proc *p)
+{
+	p->moves_ms[p->nmigs % 4] = now_ms();
+	p->nmigs++;
+}
+
+unsigned procs_recent_moves(const struct om_proc *p, uint64_t now, uint64_t window_ms)
+{
+	unsigned k = 0;
+
+	for (int i = 0; i < 4; i++)
+		k += p->moves_ms[i] && now - p->moves_ms[i] < window_ms;
+	return k;
+}
+
+bool procs_busy(const struct om_proc *p)
+{
+	return p->done || p->then_target || (p->deputy && p->node && p->where == p->node->self_id);
+}
+
 static void deputy_line(struct node *n, struct om_proc *p, char *line)
 {
 	unsigned id, rpid;
@@ -103,10 +133,18 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 	if (sscanf(line, "ok %u %u", &id, &rpid) == 2) {
 		p->where = (uint16_t)id;
 		p->remote_pid = (pid_t)rpid;
-		p->nmigs++;
+		note_move(p);
+		if (p->mig_start_ms && p->mb >= 8) {
+			double s = (double)(now_ms() - p->mig_start_ms) / 1000.0;
+
+			if (s > 0.001)
+				link_mb_s = link_mb_s ? 0.7 * link_mb_s + 0.3 * (p->mb / s) : p->mb / s;
+		}
+		p->mig_start_ms = 0;
 		finish_request(p, 0, NULL);
 	} else if (sscanf(line, "fail %d", &err) == 1) {
 		why = strchr(line + 5, ' ');
+		p->then_target = 0;
 		finish_request(p, err < 0 ? err : -EIO, why ? why + 1 : "migration failed");
 	} else if (sscanf(line, "exit %d %d", &kind, &code) == 2) {
 		pr_info("process %d ended at node %u (%s %d)", p->pid, p->where,
@@ -114,11 +152,13 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 		p->where = n->self_id;
 	} else if (!strcmp(line, "home")) {
 		p->where = n->self_id;
-		p->nmigs++;
-		finish_request(p, 0, NULL);
+		note_move(p);
+		if (!p->then_target) /* else: on to the next node once the deputy is gone */
+			finish_request(p, 0, NULL);
 	} else if (!strcmp(line, "lost")) {
 		pr_warn("process %d lost its remote part at node %u: killed at home", p->pid,
 			p->where);
+		p->then_target = 0;
 		p->where = n->self_id;
 		finish_request(p, -EHOSTDOWN, "the target node was lost during the move");
 	}
@@ -136,7 +176,8 @@ static void deputy_ready(struct ev_loop *loop, int fd, uint32_t events, void *ar
 		ev_fd_del(loop, fd);
 		close(fd);
 		p->report_fd = -1;
-		finish_request(p, -EIO, "the migration process died");
+		if (!p->then_target)
+			finish_request(p, -EIO, "the migration process died");
 		p->where = n->self_id;
 		return;
 	}
@@ -185,6 +226,7 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
 		_exit(mig_deputy_main(&a));
 	}
 	close(pfd[1]);
+	p->mig_start_ms = now_ms();
 	p->deputy = child;
 	p->report_fd = pfd[0];
 	p->node = n;
@@ -196,6 +238,25 @@ int procs_migrate(struct node *n, struct om_proc *p, uint16_t target, uint32_t a
 		p->deputy = 0;
 		return -ENOMEM;
 	}
+	return 0;
+}
+
+int procs_move(struct node *n, struct om_proc *p, uint16_t target, uint32_t addr,
+	procs_done_fn done, void *arg)
+{
+	int err;
+
+	if (procs_busy(p))
+		return -EALREADY;
+	if (target == n->self_id)
+		return procs_bring_home(n, p, done, arg);
+	if (p->where == n->self_id)
+		return procs_migrate(n, p, target, addr, done, arg);
+	err = procs_bring_home(n, p, done, arg);
+	if (err)
+		return err;
+	p->then_target = target;
+	p->then_addr = addr;
 	return 0;
 }
 
@@ -229,12 +290,82 @@ void procs_child_exited(struct node *n, pid_t child, int status)
 				p->report_fd = -1;
 			}
 		}
-		finish_request(p, -EIO, "the migration process ended");
 		p->where = n->self_id;
+		if (p->then_target) {
+			/* remote -> remote: home now, on to the target */
+			uint16_t t = p->then_target;
+			procs_done_fn done = p->done;
+			void *arg = p->done_arg;
+			int err = -ESRCH;
+
+			p->then_target = 0;
+			p->done = NULL;
+			p->done_arg = NULL;
+			if (kill(p->pid, 0) == 0)
+				err = procs_migrate(n, p, t, p->then_addr, done, arg);
+			if (!err)
+				return;
+			if (done)
+				done(arg, err, "it came home, but could not go on to the target");
+		}
+		finish_request(p, -EIO, "the migration process ended");
 		if (kill(p->pid, 0) < 0 && errno == ESRCH)
 			memset(p, 0, sizeof(*p));
 		return;
 	}
+}
+
+static void start_done(void *arg, int err, const char *why)
+{
+	if (err)
+		pr_warn("process %d could not start at the node mosrun asked for: %s",
+			(int)(intptr_t)arg, why && *why ? why : strerror(-err));
+}
+
+static uint64_t exe_inode(pid_t pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat(path, &st) ? 0 : (uint64_t)st.st_ino ^ ((uint64_t)st.st_dev << 40);
+}
+
+void procs_set_start(struct om_proc *p, uint16_t node)
+{
+	p->start_node = node;
+	p->start_exe = exe_inode(p->pid);
+}
+
+void procs_poll_exec(struct node *n)
+{
+	for (size_t i = 0; i < MAX_PROCS; i++) {
+		struct om_proc *p = &procs[i];
+
+		if (p->pid && p->start_node && exe_inode(p->pid) != p->start_exe)
+			procs_exec_event(n, p->pid);
+	}
+}
+
+void procs_exec_event(struct node *n, pid_t pid)
+{
+	struct om_proc *p = procs_find(pid);
+	uint32_t addr;
+	uint16_t t;
+	int err;
+
+	if (!p || !p->start_node)
+		return;
+	t = p->start_node;
+	p->start_node = 0;
+	if (map_addr_of(n->map, t, &addr)) {
+		start_done((void *)(intptr_t)pid, -ENOENT, "the node is not in the map");
+		return;
+	}
+	p->placed = true;
+	err = procs_move(n, p, t, addr, start_done, (void *)(intptr_t)pid);
+	if (err)
+		start_done((void *)(intptr_t)pid, err, NULL);
 }
 
 void procs_cancel_waiters(void *arg)

@@ -2,6 +2,7 @@
  * (mosctl status --json, whois, getload..., later mosmon, mps and the hpc
  * tree), so that no two views can disagree. */
 #include "daemon/query.h"
+#include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "daemon/procs.h"
 #include "gossip/gossip.h"
@@ -178,5 +179,12 @@ json_t *query_status(struct node *n)
 			(json_int_t)c->ctl_requests, "ctl_denied", (json_int_t)c->ctl_denied,
 			"link_accepted", (json_int_t)c->link_accepted, "link_auth_failed",
 			(json_int_t)c->link_auth_failed));
+
+	uint64_t started, failed;
+
+	balancer_counters(&started, &failed);
+	json_object_set_new(root, "balancer", json_pack("{s:s,s:I,s:I,s:f}", "policy",
+		balancer_policy(), "moves_started", (json_int_t)started, "moves_failed",
+		(json_int_t)failed, "link_mb_s", procs_link_mb_s()));
 	return root;
 }

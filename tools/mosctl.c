@@ -635,6 +635,47 @@ static int w_where(const char *c, int argc, char **argv)
 	return cmd_where(argc, argv);
 }
 
+/* lock PID / unlock PID / mask PID {allow|deny} LIST / mask PID off /
+ * decay PID HINT: per-process steering (setproc) */
+static int w_proc(const char *c, int argc, char **argv)
+{
+	long pid = 0;
+	int code;
+	json_t *req, *r;
+
+	if (argc < 1 || parse_long(argv[0], 1, INT32_MAX, &pid))
+		return usage_error("%s needs a process id", c);
+	req = json_pack("{s:s,s:I}", "cmd", "setproc", "pid", (json_int_t)pid);
+	if (!strcmp(c, "lock") || !strcmp(c, "unlock")) {
+		if (argc != 1) {
+			json_decref(req);
+			return usage_error("usage: %s PID", c);
+		}
+		json_object_set_new(req, "lock", json_boolean(!strcmp(c, "lock")));
+	} else if (!strcmp(c, "decay")) {
+		if (argc != 2) {
+			json_decref(req);
+			return usage_error("usage: decay PID {cpu|io|none|slow|fast|default}");
+		}
+		json_object_set_new(req, "decay",
+			json_string(strcmp(argv[1], "default") ? argv[1] : ""));
+	} else if (argc == 2 && !strcmp(argv[1], "off")) {
+		json_object_set_new(req, "migfilter", json_integer(0));
+	} else if (argc == 3 && (!strcmp(argv[1], "allow") || !strcmp(argv[1], "deny"))) {
+		json_object_set_new(req, "migfilter", json_integer(1));
+		json_object_set_new(req, "migpolicy", json_integer(!strcmp(argv[1], "allow")));
+		json_object_set_new(req, "mignodes", json_string(argv[2]));
+	} else {
+		json_decref(req);
+		return usage_error("usage: mask PID {allow|deny} NODES  or  mask PID off");
+	}
+	r = client_request(prog, req, &code);
+	if (!r)
+		return code;
+	json_decref(r);
+	return EXIT_YES;
+}
+
 static int w_ping(const char *c, int argc, char **argv)
 {
 	return cmd_ping(argc, argv);
@@ -663,6 +704,10 @@ static const struct mosctl_cmd {
 	{ "setspeed", w_setspeed, "set this node's speed" },
 	{ "setdecay", w_setdecay, "set the decay interval and the slow and fast decay" },
 	{ "where", w_where, "the node a process runs on" },
+	{ "lock", w_proc, "lock a process: no automatic migration (PID)" },
+	{ "unlock", w_proc, "unlock a process (PID)" },
+	{ "mask", w_proc, "a process's cluster mask: PID {allow|deny} NODES, or PID off" },
+	{ "decay", w_proc, "a process's decay hint: PID {cpu|io|none|slow|fast|default}" },
 	{ "ping", w_ping, "authenticated round trip to a node's migration port" },
 };
 

@@ -3,6 +3,7 @@
  * (its home process here is the deputy). */
 #include "lib/util.h"
 #include "tools/common/client.h"
+#include "tools/common/pinfo.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static void usage(FILE *fp)
@@ -23,62 +23,6 @@ static void usage(FILE *fp)
 		    "  x, -x   also processes without a terminal (default: all of them are shown)\n"
 		    "  --json  one JSON object per process\n"
 		    "See mps(1).\n");
-}
-
-struct pinfo {
-	int pid;
-	unsigned uid;
-	char state;
-	char tty[16];
-	unsigned long long ticks;
-	char cmd[512];
-};
-
-static int read_proc(int pid, struct pinfo *pi)
-{
-	char path[64], buf[4096], *p;
-	ssize_t n;
-	int tty_nr = 0;
-	unsigned long long ut = 0, st = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -ENOENT;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	if (sscanf(p + 2, "%c %*d %*d %*d %d %*d %*u %*u %*u %*u %*u %llu %llu", &pi->state,
-		    &tty_nr, &ut, &st) != 4)
-		return -EINVAL;
-	pi->pid = pid;
-	pi->ticks = ut + st;
-	if (tty_nr) {
-		unsigned maj = major((dev_t)tty_nr), min = minor((dev_t)tty_nr);
-
-		if (maj == 136)
-			snprintf(pi->tty, sizeof(pi->tty), "pts/%u", min);
-		else if (maj == 4)
-			snprintf(pi->tty, sizeof(pi->tty), "tty%u", min);
-		else
-			snprintf(pi->tty, sizeof(pi->tty), "%u:%u", maj, min);
-	} else {
-		snprintf(pi->tty, sizeof(pi->tty), "?");
-	}
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "\nUid:")))
-		pi->uid = (unsigned)strtoul(p + 5, NULL, 10);
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	n = read_file(path, pi->cmd, sizeof(pi->cmd));
-	if (n > 0) {
-		for (ssize_t i = 0; i < n - 1; i++)
-			if (!pi->cmd[i])
-				pi->cmd[i] = ' ';
-	} else {
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		if (read_file(path, buf, sizeof(buf)) > 0)
-			snprintf(pi->cmd, sizeof(pi->cmd), "[%s]", strstrip(buf));
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -133,7 +77,7 @@ int main(int argc, char **argv)
 		json_t *o;
 		size_t k;
 
-		if (!isdigit((unsigned char)de->d_name[0]) || read_proc(atoi(de->d_name), &pi))
+		if (!isdigit((unsigned char)de->d_name[0]) || pinfo_read(atoi(de->d_name), &pi))
 			continue;
 		if (nwant) {
 			bool hit = false;

@@ -6,8 +6,8 @@ t_require_root
 cluster_start 3 || t_bail "3-node cluster did not form"
 
 t_is "$(node 1 mosctl whois)" "This is openMosix #1" "whois with no argument"
-t_is "$(node 1 mosctl whois 2)" "openMosix #2 is at IP address 127.0.1.2" "whois by id"
-t_is "$(node 1 mosctl whois 127.0.1.3)" "127.0.1.3 is openMosix #3" "whois by address"
+t_is "$(node 1 mosctl whois 2)" "openMosix #2 is at IP address $NET.2" "whois by id"
+t_is "$(node 1 mosctl whois $NET.3)" "$NET.3 is openMosix #3" "whois by address"
 t_nok "whois of an unknown address fails" node 1 mosctl whois 10.9.9.9
 t_ok "isup 2 says yes" node 1 mosctl isup 2
 t_nok "isup of a node not in the map says no" node 1 mosctl isup 9
@@ -74,18 +74,18 @@ fi
 t_is "$(node 1 mosctl status --json | jq .self.admin.block)" false "the refused change did not happen"
 
 # maps
-t_like "$(node 1 showmap)" $'My Node-Id: 0x0001\n\nBase Node-Id Address          Count\n------------ ---------------- -----\n0x0001       127.0.1.1        3' \
+t_like "$(node 1 showmap)" "$(printf 'My Node-Id: 0x0001\n\nBase Node-Id Address          Count\n------------ ---------------- -----\n0x0001       %-16s %s' "$NET.1" 3)" \
 	"showmap prints the original's table"
-t_is "$(node 2 setpe -r)" "1 127.0.1.1 3" "setpe -r prints the map in map format"
-printf '# nodes 1 and 2 only\n1 127.0.1.1 2\n' >"$CLUSTER_DIR/map2"
+t_is "$(node 2 setpe -r)" "1 $NET.1 3" "setpe -r prints the map in map format"
+printf "# nodes 1 and 2 only\n1 $NET.1 2\n" >"$CLUSTER_DIR/map2"
 t_ok "setpe -c checks a map" node 1 setpe -c -f "$CLUSTER_DIR/map2"
-printf '1 127.0.1.1 2\n2 127.0.1.9 1\n' >"$CLUSTER_DIR/bad.map"
+printf "1 $NET.1 2\n2 $NET.9 1\n" >"$CLUSTER_DIR/bad.map"
 out=$(node 1 setpe -w -f "$CLUSTER_DIR/bad.map" 2>&1); rc=$?
 t_is "$rc" 1 "setpe -w refuses a malformed map"
 t_like "$out" "bad.map:2: .*node 2 already defined at line 1" "naming file, line and problem"
-printf '1 127.0.1.7 2\n' >"$CLUSTER_DIR/notme.map"
+printf "1 $NET.7 2\n" >"$CLUSTER_DIR/notme.map"
 t_like "$(node 1 setpe -w -f "$CLUSTER_DIR/notme.map" 2>&1)" \
-	"the supplied table is well-formatted, but my IP address \(127.0.1.1\) is not there!" \
+	"the supplied table is well-formatted, but my IP address \($NET.1\) is not there!" \
 	"a map without this node is refused with the original's words"
 
 t_ok "setpe -off on node 3" node 3 setpe -off
@@ -98,6 +98,6 @@ t_ok "all three see each other again within 3 s" wait_until 3 all_see_all 3
 
 # a smaller map loaded into the running daemons
 for k in 1 2; do t_ok "node $k loads a 2-node map" node $k setpe -w -f "$CLUSTER_DIR/map2"; done
-t_is "$(node 1 setpe -r)" "1 127.0.1.1 2" "node 1 now runs the new map"
+t_is "$(node 1 setpe -r)" "1 $NET.1 2" "node 1 now runs the new map"
 t_is "$(node 1 mosctl status --json | jq -c '[.nodes[].id]')" "[1,2]" "and lists nodes 1 and 2 only"
 t_done

@@ -15,14 +15,14 @@ t_like "$TAG" '^[0-9a-f]+$' "cluster.conf records the cgroup tag"
 for k in 1 2 3 4; do
 	t_ok "node $k sees nodes 1-4 alive" sees_alive $k 1 2 3 4
 	t_is "$(node_json $k | jq -r '.self.id')" "$k" "node $k: self.id is $k"
-	t_is "$(node_json $k | jq -r '.self.addr')" "127.0.1.$k" "node $k: self.addr is 127.0.1.$k"
+	t_is "$(node_json $k | jq -r '.self.addr')" "$NET.$k" "node $k: self.addr is $NET.$k"
 done
 t_is "$(alive_ids 3)" "1 2 3 4" "node 3 counts exactly nodes 1-4 alive"
 
 # status: one running line per node
 st=$(omcluster status --dir "$D")
 t_is "$(grep -c running <<<"$st")" "$N" "omcluster status: $N nodes running"
-t_like "$st" 'node 2 +127\.0\.1\.2 +pid [0-9]+ +running' "omcluster status: node 2 line"
+t_like "$st" "node 2 +${NET//./\\.}\.2 +pid [0-9]+ +running" "omcluster status: node 2 line"
 
 # omd stays outside the node cgroups
 omd_pids=()

@@ -18,6 +18,7 @@
 #      never sleep to "let things settle".
 # Cleanup: t_cleanup CMD... registers CMD to run at exit (last registered first).
 
+NET=${OMCLUSTER_NET:-127.0.1}   # the loopback net omcluster uses
 T_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export PATH="$T_ROOT/bin:$PATH"
 T_NAME=$(basename "$0" .sh)

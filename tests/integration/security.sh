@@ -13,18 +13,18 @@ counter() { node "$1" mosctl status --json | jq -r ".counters.$2"; }
 
 g0=$(counter 1 garbage); v0=$(counter 1 foreign_version); m0=$(counter 1 bad_mac)
 r0=$(counter 1 replayed)
-t_ok "garbage datagrams sent" "$SEND" --to 127.0.1.1 --mode garbage --count 200
-t_ok "truncated datagrams sent" "$SEND" --to 127.0.1.1 --key "$KEY" --mode truncated --count 100
-t_ok "foreign-version datagrams sent" "$SEND" --to 127.0.1.1 --key "$KEY" --mode version --count 10
-t_ok "wrong-key datagrams sent" "$SEND" --to 127.0.1.1 --from 127.0.1.2 --mode wrongkey --count 20
+t_ok "garbage datagrams sent" "$SEND" --to $NET.1 --mode garbage --count 200
+t_ok "truncated datagrams sent" "$SEND" --to $NET.1 --key "$KEY" --mode truncated --count 100
+t_ok "foreign-version datagrams sent" "$SEND" --to $NET.1 --key "$KEY" --mode version --count 10
+t_ok "wrong-key datagrams sent" "$SEND" --to $NET.1 --from $NET.2 --mode wrongkey --count 20
 
 # replays: an old session of node 2, and an old sequence number of its current one
 # (read as text: jq's doubles would round the 64-bit incarnation)
 inc2=$(node 2 mosctl status --json | sed -n 's/^ *"incarnation": \([0-9]*\),*$/\1/p')
-t_ok "replay of an old session sent" "$SEND" --to 127.0.1.1 --from 127.0.1.2 --key "$KEY" \
+t_ok "replay of an old session sent" "$SEND" --to $NET.1 --from $NET.2 --key "$KEY" \
 	--mode sealed --sender 2 --incarnation $((inc2 - 1000000000)) --count 5
 now_us=$(($(date +%s%N) / 1000))
-t_ok "replay of an old sequence number sent" "$SEND" --to 127.0.1.1 --from 127.0.1.2 --key "$KEY" \
+t_ok "replay of an old sequence number sent" "$SEND" --to $NET.1 --from $NET.2 --key "$KEY" \
 	--mode sealed --sender 2 --incarnation "$inc2" --seq $((now_us - 20000000)) --count 5
 
 seen_counts() {
@@ -34,14 +34,14 @@ seen_counts() {
 t_ok "every hostile datagram was counted as what it is" wait_until 5 seen_counts
 t_diag "counters: $(node 1 mosctl status --json | jq -c .counters)"
 t_ok "the wrong-key sender was logged as the original did" \
-	grep -q "Received an unauthorized information request from 127.0.1.2" "$CLUSTER_DIR/node1/omd.log"
+	grep -q "Received an unauthorized information request from $NET.2" "$CLUSTER_DIR/node1/omd.log"
 t_ok "node 1 still answers and still sees all four nodes" all_see_all 4
 
 # a whole node with the wrong key: never admitted, admits no one
 IDIR="$CLUSTER_DIR/intruder"
 mkdir -p "$IDIR"
-printf '1 127.0.1.1 5\n' >"$IDIR/map"
-t_ok "an intruder node with its own key starts" omd -f "$IDIR/map" -d "$IDIR" -a 127.0.1.5 -k "$IDIR/key"
+printf "1 $NET.1 5\n" >"$IDIR/map"
+t_ok "an intruder node with its own key starts" omd -f "$IDIR/map" -d "$IDIR" -a $NET.5 -k "$IDIR/key"
 t_cleanup kill "$(cat "$IDIR/omd.pid" 2>/dev/null)"
 m1=$(counter 1 bad_mac)
 intruder_rejected() { [ "$(counter 1 bad_mac)" -gt "$m1" ]; }
@@ -62,6 +62,6 @@ t_nok "ping with a wrong key is refused" node 1 mosctl ping 2 --key "$CLUSTER_DI
 link_refused() { [ "$(counter 2 link_auth_failed)" -gt "$a0" ]; }
 t_ok "the refused connection was counted by node 2" wait_until 5 link_refused
 t_ok "garbage on the TCP port is dropped and the daemon lives on" \
-	bash -c "head -c 5000 /dev/urandom >/dev/tcp/127.0.1.2/4660; exit 0"
+	bash -c "head -c 5000 /dev/urandom >/dev/tcp/$NET.2/4660; exit 0"
 t_ok "node 2 still answers pings afterwards" node 1 mosctl ping 2
 t_done
