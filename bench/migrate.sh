@@ -152,7 +152,7 @@ for mib in $SIZES; do
 		fi
 		freezes+=($(($(field "$line" frozen_ns) / 1000)))
 		log=$(grep "process $VPID (.*) now runs on node 2" "$D/node1/omd.log" | tail -n 1)
-		logs+=("$(sed -n 's/.* in \([0-9]*\) ms$/\1/p' <<<"$log")")
+		logs+=("$(sed -n 's/.* (frozen \([0-9]*\) ms)$/\1/p' <<<"$log")")
 		image=$(sed -n 's/.*: \([0-9]*\) KiB in .*/\1/p' <<<"$log")
 		[ -n "$err" ] && break
 	done

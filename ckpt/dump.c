@@ -198,72 +198,92 @@ int ckpt_check(pid_t pid, struct ckpt_why *why)
 	return 0;
 }
 
-/* what only the process itself can tell: injected system calls */
-static int dump_injected(pid_t pid, struct ckpt_image *img)
+/* What only the process itself can tell, asked by system calls it makes
+ * for us: one batch (ckpt/ptrace.h) in a scratch mapping of its own, so
+ * three stops in all. Signal actions are asked for where /proc says they
+ * are not the default (`actions`, bit n-1 for signal n), and for SIGCHLD,
+ * whose flags matter even under the default action; the others stay
+ * SIG_DFL with no flags. A call that fails leaves its field as it was. */
+#define DSCR_LEN 12288
+#define DSCR_TID 64		/* PR_GET_TID_ADDRESS's word */
+#define DSCR_SS 128		/* stack_t */
+#define DSCR_ACT 256		/* the sigactions, 32 bytes each */
+#define DSCR_TABLE 4096		/* the calls */
+
+static int dump_injected(pid_t pid, struct ckpt_image *img, uint64_t actions)
 {
 	struct ptr_inject *ij = ptr_inject_new(pid);
+	struct ptr_call calls[CKPT_NSIG + 4];
+	uint8_t scr[DSCR_TABLE];
+	size_t n = 0, at = 0, done;
 	long ret, scratch = 0;
-	uint64_t buf[8];
-	int err;
+	int err, brk_i, tid_i, ss_i, pers_i, sig_i[CKPT_NSIG + 1] = { 0 };
 
+	_Static_assert(DSCR_ACT + CKPT_NSIG * 32 <= DSCR_TABLE &&
+			       DSCR_TABLE + sizeof(calls) <= DSCR_LEN && PTR_BATCH_CODE_LEN <= DSCR_TID,
+		       "the dump's scratch layout");
 	if (!ij)
 		return -ESRCH;
-	err = ptr_sys(ij, &ret, __NR_mmap, 0, 4096, PROT_READ | PROT_WRITE,
+	err = ptr_sys(ij, &ret, __NR_mmap, 0, DSCR_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (err)
 		goto out;
 	if (ret < 0 && ret > -4096) {
 		err = (int)ret;
-		pr_err("mmap of a scratch page in %d: %s", pid, strerror((int)-ret));
+		pr_err("mmap of a scratch area in %d: %s", pid, strerror((int)-ret));
 		goto out;
 	}
 	scratch = ret;
-	err = ptr_sys(ij, &ret, __NR_brk, 0);
+	err = ptr_write_mem(pid, (uint64_t)scratch, ptr_batch_code, PTR_BATCH_CODE_LEN);
 	if (err)
 		goto out;
-	img->mm.brk = (uint64_t)ret;
-	err = ptr_sys(ij, &ret, __NR_prctl, PR_GET_TID_ADDRESS, scratch);
-	if (err)
-		goto out;
-	if (ret == 0) {
-		err = ptr_read_mem(pid, (uint64_t)scratch, buf, 8);
+#define DCALL(nr, ...) (calls[n] = (struct ptr_call){ nr, { __VA_ARGS__ }, 0 }, (int)n++)
+	brk_i = DCALL(__NR_brk, 0);
+	tid_i = DCALL(__NR_prctl, PR_GET_TID_ADDRESS, scratch + DSCR_TID);
+	for (int sig = 1; sig <= CKPT_NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP &&
+		    (sig == SIGCHLD || (actions >> (sig - 1) & 1)))
+			sig_i[sig] = DCALL(__NR_rt_sigaction, sig, 0,
+					   scratch + DSCR_ACT + 32 * (sig - 1), 8);
+	ss_i = DCALL(__NR_sigaltstack, 0, scratch + DSCR_SS);
+	pers_i = DCALL(__NR_personality, 0xffffffffL);
+#undef DCALL
+	/* a failed call ends a batch: the rest runs in the next one */
+	while (at < n) {
+		err = ptr_batch(ij, (uint64_t)scratch, (uint64_t)scratch + DSCR_TABLE, calls + at,
+				n - at, &done);
 		if (err)
 			goto out;
-		img->clear_child_tid = buf[0];
+		at += done;
+		if (at < n)
+			at++; /* calls[at - 1] failed: its ret says how */
 	}
+	err = ptr_read_mem(pid, (uint64_t)scratch, scr, sizeof(scr));
+	if (err)
+		goto out;
+	img->mm.brk = (uint64_t)calls[brk_i].ret;
+	if (calls[tid_i].ret == 0)
+		memcpy(&img->clear_child_tid, scr + DSCR_TID, 8);
 	for (int sig = 1; sig <= CKPT_NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		err = ptr_sys(ij, &ret, __NR_rt_sigaction, sig, 0, scratch, 8);
-		if (err)
-			goto out;
-		if (ret)
-			continue;	/* 32, 33: glibc's, refused? keep default */
-		err = ptr_read_mem(pid, (uint64_t)scratch, buf, 32);
-		if (err)
-			goto out;
-		img->sigact[sig - 1] = (struct ckpt_sigaction){ buf[0], buf[1], buf[2], buf[3] };
+		uint64_t w[4];
+
+		if (!sig_i[sig] || calls[sig_i[sig]].ret)
+			continue; /* default, or refused: kept default */
+		memcpy(w, scr + DSCR_ACT + 32 * (sig - 1), sizeof(w));
+		img->sigact[sig - 1] = (struct ckpt_sigaction){ w[0], w[1], w[2], w[3] };
 	}
-	err = ptr_sys(ij, &ret, __NR_sigaltstack, 0, scratch);
-	if (err)
-		goto out;
-	if (ret == 0) {
+	if (calls[ss_i].ret == 0) {
 		stack_t ss;
 
-		err = ptr_read_mem(pid, (uint64_t)scratch, &ss, sizeof(ss));
-		if (err)
-			goto out;
+		memcpy(&ss, scr + DSCR_SS, sizeof(ss));
 		img->altstack_sp = (uint64_t)(uintptr_t)ss.ss_sp;
 		img->altstack_size = ss.ss_size;
 		img->altstack_flags = (uint32_t)ss.ss_flags;
 	}
-	err = ptr_sys(ij, &ret, __NR_personality, 0xffffffffL);
-	if (err)
-		goto out;
-	img->personality = (uint32_t)ret;
+	img->personality = (uint32_t)calls[pers_i].ret;
 out:
 	if (scratch) {
-		int e2 = ptr_sys(ij, &ret, __NR_munmap, scratch, 4096);
+		int e2 = ptr_sys(ij, &ret, __NR_munmap, scratch, DSCR_LEN);
 
 		if (!err && e2)
 			err = e2;
@@ -272,7 +292,9 @@ out:
 	return err;
 }
 
-static int dump_regions(pid_t pid, struct ckpt_image *img)
+/* The regions of /proc/PID/maps; with contents, every readable one that
+ * is not special is read (a lazy image has them flagged, not read). */
+static int dump_regions(pid_t pid, struct ckpt_image *img, bool contents)
 {
 	char path[64], line[4200];
 	FILE *fp;
@@ -299,7 +321,9 @@ static int dump_regions(pid_t pid, struct ckpt_image *img)
 		if (shared)
 			r.flags |= CKPT_RF_SHARED_RO;
 		len = r.end - r.start;
-		if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL)) {
+		if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL) && !contents) {
+			r.flags |= CKPT_RF_DATA;
+		} else if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL)) {
 			r.data = ckpt_data_alloc(len, true);
 			if (!r.data) {
 				err = -ENOMEM;
@@ -322,11 +346,11 @@ static int dump_regions(pid_t pid, struct ckpt_image *img)
 	return err;
 }
 
-int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+static int dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why, bool contents)
 {
 	struct ckpt_rseq_conf rc = { 0 };
 	struct ckpt_image *img;
-	unsigned long long f[53], v;
+	unsigned long long f[53], v, ign, actions = ~0ULL;
 	char buf[CKPT_CMDLINE_MAX + 1];
 	size_t xlen = CKPT_XSTATE_MAX;
 	ssize_t n;
@@ -377,7 +401,16 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 		goto out_free;
 	}
 
-	err = dump_injected(pid, img);
+	n = proc_read(pid, "status", buf, sizeof(buf));
+	if (n > 0) {
+		if (!status_field(buf, "SigPnd", 16, &v))
+			img->sigpending |= v;
+		if (!status_field(buf, "ShdPnd", 16, &v))
+			img->sigpending |= v;
+		if (!status_field(buf, "SigIgn", 16, &ign) && !status_field(buf, "SigCgt", 16, &v))
+			actions = ign | v;
+	}
+	err = dump_injected(pid, img, actions);
 	if (err)
 		goto out_free;
 
@@ -397,13 +430,6 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 	img->mm.env_start = f[50];
 	img->mm.env_end = f[51];
 
-	n = proc_read(pid, "status", buf, sizeof(buf));
-	if (n > 0) {
-		if (!status_field(buf, "SigPnd", 16, &v))
-			img->sigpending |= v;
-		if (!status_field(buf, "ShdPnd", 16, &v))
-			img->sigpending |= v;
-	}
 	n = proc_read(pid, "comm", buf, sizeof(buf));
 	if (n > 0) {
 		buf[strcspn(buf, "\n")] = 0;
@@ -444,7 +470,8 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 		img->auxv_words = (uint32_t)(n / 8);
 	}
 
-	err = dump_regions(pid, img);
+	img->lazy = !contents;
+	err = dump_regions(pid, img, contents);
 	if (err)
 		goto out_free;
 	*out = img;
@@ -452,4 +479,14 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 out_free:
 	ckpt_image_free(img);
 	return err;
+}
+
+int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+{
+	return dump(pid, out, why, true);
+}
+
+int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
+{
+	return dump(pid, out, why, false);
 }

@@ -170,7 +170,7 @@ int ckpt_image_validate(const struct ckpt_image *img)
 			return -EINVAL;
 		if (sp && ((sp & (sp - 1)) || (specials & sp) || (r->flags & CKPT_RF_DATA)))
 			return -EINVAL;
-		if (!(r->flags & CKPT_RF_DATA) != !r->data)
+		if (img->lazy ? r->data != NULL : !(r->flags & CKPT_RF_DATA) != !r->data)
 			return -EINVAL;
 		specials |= sp;
 		prev_end = r->end;

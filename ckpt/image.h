@@ -115,6 +115,10 @@ struct ckpt_image {
 
 	uint32_t nr_regions;
 	struct ckpt_region *regions;	/* sorted by address, not overlapping */
+	/* lazy: the contents are not held here (every data is NULL): they are
+	 * read from the stopped process while being sent (ckpt_dump_layout),
+	 * or were written straight into the new process as they arrived */
+	bool lazy;
 };
 
 /* A new empty image; NULL when out of memory. */
@@ -129,8 +133,8 @@ int ckpt_image_add_region(struct ckpt_image *img, const struct ckpt_region *r) _
 void *ckpt_data_alloc(size_t len, bool populate);
 void ckpt_data_free(void *data, size_t len);
 /* Sanity of an image from elsewhere: regions sorted, page aligned, below
- * CKPT_TASK_SIZE, not overlapping, data where flagged, each special once,
- * sizes within the CKPT_*_MAX bounds. 0 or -EINVAL. */
+ * CKPT_TASK_SIZE, not overlapping, data where flagged (none if lazy), each
+ * special once, sizes within the CKPT_*_MAX bounds. 0 or -EINVAL. */
 int ckpt_image_validate(const struct ckpt_image *img) __ckpt_must_check;
 /* Bytes of memory contents the image carries. */
 uint64_t ckpt_image_data_bytes(const struct ckpt_image *img);
@@ -148,6 +152,9 @@ int ckpt_check(pid_t pid, struct ckpt_why *why) __ckpt_must_check;
  * is left stopped with its registers as they were. why may be NULL.
  * 0, -EBUSY (cannot move, why says why), -ESRCH, other -errno. */
 int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_must_check;
+/* The same without the contents: a lazy image, whose CKPT_RF_DATA regions
+ * are read from the still stopped pid as they are sent (mig/xfer.c). */
+int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_must_check;
 
 struct ckpt_restore_opts {
 	pid_t stub;		/* from ckpt_stub_fork, or 0 to fork one now */
@@ -155,9 +162,13 @@ struct ckpt_restore_opts {
 	bool set_ids;		/* drop to uid/gid at the end of the restore */
 	uid_t uid;
 	gid_t gid;
+	/* a seccomp filter (filter_len struct sock_filter) installed last,
+	 * after the ids, with no_new_privs; filter_len 0: none */
+	const void *filter;
+	unsigned filter_len;
 };
 
-/* opts with no stub, stdio kept, ids kept */
+/* opts with no stub, stdio kept, ids kept, no filter */
 void ckpt_restore_opts_init(struct ckpt_restore_opts *opts);
 
 /* Fork the stub that a restore fills: a traced child stopped in SIGSTOP,
@@ -169,6 +180,31 @@ int ckpt_stub_fork(const struct ckpt_restore_opts *opts, pid_t *out) __ckpt_must
  * killed and reaped. 0 or -errno. */
 int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
 		 pid_t *out_pid) __ckpt_must_check;
+
+/* The same in steps, for contents that arrive while the address space is
+ * built (mig/xfer.c):
+ *   ckpt_restore_prepare(opts, &rs)     the stub (opts->stub, or a new one)
+ *        emptied: its own memory unmapped, its vDSO parked (before any
+ *        image is known)
+ *   ckpt_restore_layout(rs, layout)     the layout's address space, empty
+ *        and writable, and its task state; layout may be lazy and must
+ *        stay valid until finish
+ *   ckpt_restore_write(rs, addr, p, len)    contents, inside data regions
+ *   ckpt_restore_finish(rs, layout, opts, &pid)  protections, rseq, ids,
+ *        registers: *pid as ckpt_restore's
+ * prepare, layout and finish clean up after themselves when they fail
+ * (the stub is killed and reaped, rs freed); after a failed write, or to
+ * give up, ckpt_restore_abort() does it (NULL accepted). */
+struct ckpt_restorer;
+int ckpt_restore_prepare(const struct ckpt_restore_opts *opts, struct ckpt_restorer **out)
+	__ckpt_must_check;
+int ckpt_restore_layout(struct ckpt_restorer *rs, const struct ckpt_image *img)
+	__ckpt_must_check;
+int ckpt_restore_write(struct ckpt_restorer *rs, uint64_t addr, const void *p, size_t len)
+	__ckpt_must_check;
+int ckpt_restore_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,
+			const struct ckpt_restore_opts *opts, pid_t *out_pid) __ckpt_must_check;
+void ckpt_restore_abort(struct ckpt_restorer *rs);
 
 /* Let a restored copy run (detach). 0 or -errno. */
 int ckpt_resume(pid_t pid) __ckpt_must_check;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SEC_META = 1, SEC_REGION = 2, SEC_END = 0xffff };
+enum { SEC_META = 1, SEC_REGION = 2, SEC_DATA = 3, SEC_END = 0xffff };
 
 #define NREGS 27
 static_assert(sizeof(struct user_regs_struct) == NREGS * 8, "user_regs_struct layout");
@@ -87,8 +87,17 @@ static size_t name_len(const struct ckpt_region *r)
 
 static uint64_t region_len(const struct ckpt_region *r)
 {
-	return RDESC_LEN + name_len(r) +
-	       (r->flags & CKPT_RF_DATA ? r->end - r->start : 0);
+	return RDESC_LEN + name_len(r);
+}
+
+/* DATA sections of a region's contents: their total size on the wire */
+static uint64_t data_wire_len(const struct ckpt_region *r)
+{
+	uint64_t len = r->end - r->start;
+
+	if (!(r->flags & CKPT_RF_DATA))
+		return 0;
+	return len + (len + CKPT_WIRE_CHUNK - 1) / CKPT_WIRE_CHUNK * CKPT_WIRE_DATA_HDR;
 }
 
 uint64_t ckpt_image_encoded_size(const struct ckpt_image *img)
@@ -96,7 +105,8 @@ uint64_t ckpt_image_encoded_size(const struct ckpt_image *img)
 	uint64_t n = CKPT_WIRE_HDR_LEN + CKPT_WIRE_SEC_LEN + meta_len(img) + CKPT_WIRE_SEC_LEN;
 
 	for (uint32_t i = 0; i < img->nr_regions; i++)
-		n += CKPT_WIRE_SEC_LEN + region_len(&img->regions[i]);
+		n += CKPT_WIRE_SEC_LEN + region_len(&img->regions[i]) +
+		     data_wire_len(&img->regions[i]);
 	return n;
 }
 
@@ -106,6 +116,16 @@ static uint8_t *put_sec(uint8_t *p, uint16_t type, uint64_t len)
 	p = put16(p, 0);
 	p = put32(p, 0);
 	return put64(p, len);
+}
+
+void ckpt_wire_data_hdr(uint8_t out[CKPT_WIRE_DATA_HDR], uint64_t addr, uint64_t len)
+{
+	put64(put_sec(out, SEC_DATA, 8 + len), addr);
+}
+
+void ckpt_wire_end(uint8_t out[CKPT_WIRE_SEC_LEN])
+{
+	put_sec(out, SEC_END, 0);
 }
 
 static void encode_meta(const struct ckpt_image *img, uint8_t *p)
@@ -159,10 +179,10 @@ static void encode_meta(const struct ckpt_image *img, uint8_t *p)
 		memcpy(p, img->cmdline, img->cmdline_len);
 }
 
-int ckpt_image_encode(const struct ckpt_image *img, ckpt_write_fn fn, void *ctx)
+int ckpt_image_encode_layout(const struct ckpt_image *img, ckpt_write_fn fn, void *ctx)
 {
 	uint64_t mlen = meta_len(img);
-	uint8_t *buf, *p, end[CKPT_WIRE_SEC_LEN];
+	uint8_t *buf, *p;
 	int err;
 
 	if (ckpt_image_validate(img)) {
@@ -199,35 +219,65 @@ int ckpt_image_encode(const struct ckpt_image *img, ckpt_write_fn fn, void *ctx)
 		err = fn(ctx, d, sizeof(d));
 		if (!err && nl)
 			err = fn(ctx, r->name, nl);
-		if (!err && (r->flags & CKPT_RF_DATA))
-			err = fn(ctx, r->data, r->end - r->start);
+	}
+	return err;
+}
+
+int ckpt_image_encode(const struct ckpt_image *img, ckpt_write_fn fn, void *ctx)
+{
+	uint8_t h[CKPT_WIRE_DATA_HDR];
+	int err;
+
+	if (img->lazy) {
+		pr_err("encode: the image holds no contents");
+		return -EINVAL;
+	}
+	err = ckpt_image_encode_layout(img, fn, ctx);
+	for (uint32_t i = 0; !err && i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+		uint64_t len = r->end - r->start;
+
+		if (!(r->flags & CKPT_RF_DATA))
+			continue;
+		for (uint64_t off = 0; !err && off < len; off += CKPT_WIRE_CHUNK) {
+			uint64_t n = MIN_SZ(CKPT_WIRE_CHUNK, len - off);
+
+			ckpt_wire_data_hdr(h, r->start + off, n);
+			err = fn(ctx, h, sizeof(h));
+			if (!err)
+				err = fn(ctx, (const uint8_t *)r->data + off, n);
+		}
 	}
 	if (!err) {
-		put_sec(end, SEC_END, 0);
-		err = fn(ctx, end, sizeof(end));
+		ckpt_wire_end(h);
+		err = fn(ctx, h, CKPT_WIRE_SEC_LEN);
 	}
 	return err;
 }
 
 /* ---- decoder ---- */
 
-enum dstate { D_HDR, D_SEC, D_META, D_RDESC, D_RDATA, D_DONE, D_DEAD };
+enum dstate { D_HDR, D_SEC, D_META, D_RDESC, D_DADDR, D_DATA, D_DONE, D_DEAD };
 
 struct ckpt_decoder {
 	enum dstate st;
 	struct ckpt_decode_limits lim;
+	struct ckpt_decode_sink sink;
+	bool has_sink;
 	uint8_t *buf;		/* the fixed-size piece being gathered */
 	size_t need, have;
 	uint64_t consumed;	/* bytes taken so far */
 	uint64_t total, data_bytes, data_seen, sec_len, prev_end;
 	uint32_t nr_regions, meta_len;
-	bool meta_seen;
-	struct ckpt_region cur;	/* region whose contents are arriving */
-	uint64_t cur_off;
+	bool meta_seen, layout_done;
+	uint32_t dreg;		/* the region whose contents come next */
+	uint64_t doff;		/* how far into it */
+	uint64_t dleft;		/* contents left in the current DATA section */
 	struct ckpt_image *img;
 };
 
-struct ckpt_decoder *ckpt_image_decode_new(const struct ckpt_decode_limits *lim)
+struct ckpt_decoder *ckpt_image_decode_new_sink(const struct ckpt_decode_limits *lim,
+	const struct ckpt_decode_sink *sink)
 {
 	struct ckpt_decoder *d = calloc(1, sizeof(*d));
 
@@ -247,17 +297,24 @@ struct ckpt_decoder *ckpt_image_decode_new(const struct ckpt_decode_limits *lim)
 		if (lim->max_regions && lim->max_regions < CKPT_MAX_REGIONS)
 			d->lim.max_regions = lim->max_regions;
 	}
+	if (sink) {
+		d->sink = *sink;
+		d->has_sink = true;
+	}
 	d->st = D_HDR;
 	d->need = CKPT_WIRE_HDR_LEN;
 	return d;
+}
+
+struct ckpt_decoder *ckpt_image_decode_new(const struct ckpt_decode_limits *lim)
+{
+	return ckpt_image_decode_new_sink(lim, NULL);
 }
 
 void ckpt_image_decode_free(struct ckpt_decoder *d)
 {
 	if (!d)
 		return;
-	free(d->cur.name);
-	ckpt_data_free(d->cur.data, d->cur.end - d->cur.start);
 	ckpt_image_free(d->img);
 	free(d->buf);
 	free(d);
@@ -299,10 +356,48 @@ static int dec_hdr(struct ckpt_decoder *d)
 	return 0;
 }
 
-static int dec_sec(struct ckpt_decoder *d)
+/* skip to the next region with contents (d->dreg == nr_regions: none left) */
+static void next_data_region(struct ckpt_decoder *d)
+{
+	while (d->dreg < d->img->nr_regions && !(d->img->regions[d->dreg].flags & CKPT_RF_DATA))
+		d->dreg++;
+}
+
+/* Every region is in, contents are next: check the layout as a whole and
+ * hand it over. 0, -EBADMSG, or the sink's error (also in *sink_err). */
+static int dec_layout(struct ckpt_decoder *d, int *sink_err)
+{
+	struct ckpt_image *img = d->img;
+	uint64_t sum = 0;
+	int err;
+
+	if (!d->meta_seen || img->nr_regions != d->nr_regions)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < img->nr_regions; i++)
+		if (img->regions[i].flags & CKPT_RF_DATA)
+			sum += img->regions[i].end - img->regions[i].start;
+	img->lazy = true; /* no contents yet */
+	if (sum != d->data_bytes || ckpt_image_validate(img))
+		return -EBADMSG;
+	d->layout_done = true;
+	d->dreg = 0;
+	d->doff = 0;
+	next_data_region(d);
+	if (d->has_sink) {
+		err = d->sink.layout(d->sink.ctx, img);
+		if (err)
+			*sink_err = err;
+		return err;
+	}
+	img->lazy = false; /* contents are kept, allocated as they come */
+	return 0;
+}
+
+static int dec_sec(struct ckpt_decoder *d, int *sink_err)
 {
 	const uint8_t *p = d->buf;
 	uint16_t type = get16(&p);
+	int err;
 
 	if (get16(&p) || get32(&p))
 		return -EBADMSG;
@@ -317,21 +412,54 @@ static int dec_sec(struct ckpt_decoder *d)
 		d->need = d->meta_len;
 		return 0;
 	case SEC_REGION:
-		if (!d->meta_seen || d->img->nr_regions >= d->nr_regions ||
-		    d->sec_len < RDESC_LEN || d->sec_len > d->total - d->consumed)
+		if (!d->meta_seen || d->layout_done || d->img->nr_regions >= d->nr_regions ||
+		    d->sec_len < RDESC_LEN || d->sec_len > RDESC_LEN + CKPT_WIRE_NAME_MAX)
 			return -EBADMSG;
 		d->st = D_RDESC;
 		d->need = RDESC_LEN;
 		return 0;
+	case SEC_DATA:
 	case SEC_END:
-		if (!d->meta_seen || d->sec_len || d->img->nr_regions != d->nr_regions ||
-		    d->data_seen != d->data_bytes || d->consumed != d->total ||
-		    ckpt_image_validate(d->img))
+		if (!d->layout_done && (err = dec_layout(d, sink_err)))
+			return err;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	if (type == SEC_DATA) {
+		const struct ckpt_region *r;
+
+		if (d->dreg >= d->img->nr_regions)
+			return -EBADMSG; /* no contents left to carry */
+		r = &d->img->regions[d->dreg];
+		d->dleft = MIN_SZ(CKPT_WIRE_CHUNK, r->end - r->start - d->doff);
+		if (d->sec_len != 8 + d->dleft)
 			return -EBADMSG;
-		d->st = D_DONE;
+		d->st = D_DADDR;
+		d->need = 8;
 		return 0;
 	}
-	return -EBADMSG;
+	if (d->sec_len || d->dreg != d->img->nr_regions || d->data_seen != d->data_bytes ||
+	    d->consumed != d->total || ckpt_image_validate(d->img))
+		return -EBADMSG;
+	d->st = D_DONE;
+	return 0;
+}
+
+static int dec_daddr(struct ckpt_decoder *d)
+{
+	struct ckpt_region *r = &d->img->regions[d->dreg];
+	const uint8_t *p = d->buf;
+
+	if (get64(&p) != r->start + d->doff)
+		return -EBADMSG;
+	if (!d->has_sink && !r->data) {
+		r->data = ckpt_data_alloc(r->end - r->start, false);
+		if (!r->data)
+			return -ENOMEM;
+	}
+	d->st = D_DATA;
+	return 0;
 }
 
 static int dec_meta(struct ckpt_decoder *d)
@@ -404,66 +532,80 @@ static int dec_meta(struct ckpt_decoder *d)
 	return 0;
 }
 
-/* a region is whole: into the image */
-static int dec_region_done(struct ckpt_decoder *d)
+static int dec_rdesc(struct ckpt_decoder *d)
 {
-	int err = ckpt_image_add_region(d->img, &d->cur);
+	struct ckpt_region r;
+	const uint8_t *p = d->buf;
+	uint32_t nl;
+	int err;
 
+	memset(&r, 0, sizeof(r));
+	r.start = get64(&p);
+	r.end = get64(&p);
+	r.prot = get32(&p);
+	r.flags = get32(&p);
+	r.pgoff = get64(&p);
+	nl = get32(&p);
+	if (get32(&p) || r.start < d->prev_end || r.start >= r.end || r.end > CKPT_TASK_SIZE ||
+	    (r.start | r.end) % CKPT_PAGE_SIZE || r.prot & ~7u ||
+	    r.flags & ~(uint32_t)CKPT_RF_ALL || nl > CKPT_WIRE_NAME_MAX ||
+	    ((r.flags & CKPT_RF_DATA) && (r.flags & CKPT_RF_SPECIAL)) ||
+	    d->sec_len != RDESC_LEN + nl)
+		return -EBADMSG;
+	if ((r.flags & CKPT_RF_DATA) && r.end - r.start > d->data_bytes - d->data_seen)
+		return -EBADMSG;
+	if (nl && d->need == RDESC_LEN) { /* the name follows: keep the descriptor */
+		d->need = RDESC_LEN + nl;
+		d->have = RDESC_LEN;
+		return 0;
+	}
+	if (nl) {
+		if (memchr(d->buf + RDESC_LEN, 0, nl))
+			return -EBADMSG;
+		r.name = strndup((char *)d->buf + RDESC_LEN, nl);
+		if (!r.name)
+			return -ENOMEM;
+	}
+	/* counted now, so that the descriptors alone cannot claim more than
+	 * the header's data bytes */
+	if (r.flags & CKPT_RF_DATA)
+		d->data_seen += r.end - r.start;
+	err = ckpt_image_add_region(d->img, &r); /* copies the name */
+	free(r.name);
 	if (err)
 		return err;
-	free(d->cur.name);	/* add_region copied it and took the data */
-	memset(&d->cur, 0, sizeof(d->cur));
+	d->prev_end = r.end;
 	d->st = D_SEC;
 	d->need = CKPT_WIRE_SEC_LEN;
 	return 0;
 }
 
-static int dec_rdesc(struct ckpt_decoder *d)
+/* contents of the current DATA section: into the image or the sink */
+static int dec_data(struct ckpt_decoder *d, const uint8_t *p, size_t n, int *sink_err)
 {
-	struct ckpt_region *r = &d->cur;
-	const uint8_t *p = d->buf;
-	uint32_t nl;
-	uint64_t len;
+	struct ckpt_region *r = &d->img->regions[d->dreg];
 
-	if (d->need == RDESC_LEN) {	/* the descriptor; the name may follow */
-		memset(r, 0, sizeof(*r));
-		r->start = get64(&p);
-		r->end = get64(&p);
-		r->prot = get32(&p);
-		r->flags = get32(&p);
-		r->pgoff = get64(&p);
-		nl = get32(&p);
-		if (get32(&p) || r->start < d->prev_end || r->start >= r->end ||
-		    r->end > CKPT_TASK_SIZE || (r->start | r->end) % CKPT_PAGE_SIZE ||
-		    r->prot & ~7u || r->flags & ~(uint32_t)CKPT_RF_ALL || nl > CKPT_WIRE_NAME_MAX ||
-		    ((r->flags & CKPT_RF_DATA) && (r->flags & CKPT_RF_SPECIAL)))
-			return -EBADMSG;
-		len = r->end - r->start;
-		if (d->sec_len != RDESC_LEN + nl + (r->flags & CKPT_RF_DATA ? len : 0))
-			return -EBADMSG;
-		if ((r->flags & CKPT_RF_DATA) && len > d->data_bytes - d->data_seen)
-			return -EBADMSG;
-		d->prev_end = r->end;
-		if (nl) {
-			d->need = RDESC_LEN + nl;
-			return 0;
+	if (d->has_sink) {
+		int err = d->sink.data(d->sink.ctx, r->start + d->doff, p, n);
+
+		if (err) {
+			*sink_err = err;
+			return err;
 		}
 	} else {
-		nl = (uint32_t)(d->need - RDESC_LEN);
-		if (memchr(d->buf + RDESC_LEN, 0, nl))
-			return -EBADMSG;
-		r->name = strndup((char *)d->buf + RDESC_LEN, nl);
-		if (!r->name)
-			return -ENOMEM;
+		memcpy((uint8_t *)r->data + d->doff, p, n);
 	}
-	if (!(r->flags & CKPT_RF_DATA))
-		return dec_region_done(d);
-	len = r->end - r->start;
-	r->data = ckpt_data_alloc(len, false);
-	if (!r->data)
-		return -ENOMEM;
-	d->cur_off = 0;
-	d->st = D_RDATA;
+	d->doff += n;
+	d->dleft -= n;
+	if (!d->dleft) {
+		if (d->doff == r->end - r->start) {
+			d->dreg++;
+			d->doff = 0;
+			next_data_region(d);
+		}
+		d->st = D_SEC;
+		d->need = CKPT_WIRE_SEC_LEN;
+	}
 	return 0;
 }
 
@@ -471,26 +613,18 @@ int ckpt_image_decode_feed(struct ckpt_decoder *d, const void *buf, size_t len, 
 {
 	const uint8_t *in = buf;
 	size_t pos = 0;
-	int err = 0;
+	int err = 0, sink_err = 0;
 
 	while (!err && d->st != D_DONE && d->st != D_DEAD) {
 		size_t n;
 
-		if (d->st == D_RDATA) {
-			uint64_t left = d->cur.end - d->cur.start - d->cur_off;
-
-			if (left) {
-				if (pos == len)
-					break;
-				n = (size_t)(left < len - pos ? left : len - pos);
-				memcpy((uint8_t *)d->cur.data + d->cur_off, in + pos, n);
-				pos += n;
-				d->cur_off += n;
-				d->consumed += n;
-				d->data_seen += n;
-				continue;
-			}
-			err = dec_region_done(d);
+		if (d->st == D_DATA) {
+			if (pos == len)
+				break;
+			n = (size_t)MIN_SZ(d->dleft, len - pos);
+			err = dec_data(d, in + pos, n, &sink_err);
+			pos += n;
+			d->consumed += n;
 			continue;
 		}
 		if (d->have < d->need) {
@@ -514,20 +648,17 @@ int ckpt_image_decode_feed(struct ckpt_decoder *d, const void *buf, size_t len, 
 			err = dec_hdr(d);
 			break;
 		case D_SEC:
-			err = dec_sec(d);
+			err = dec_sec(d, &sink_err);
 			break;
 		case D_META:
 			err = dec_meta(d);
 			break;
-		case D_RDESC: {
-			size_t before = d->need;
-
+		case D_RDESC:
 			err = dec_rdesc(d);
-			/* the name follows the descriptor: keep the descriptor */
-			if (!err && d->st == D_RDESC && d->need > before)
-				d->have = before;
 			break;
-		}
+		case D_DADDR:
+			err = dec_daddr(d);
+			break;
 		default:
 			err = -EBADMSG;
 		}
@@ -539,6 +670,8 @@ int ckpt_image_decode_feed(struct ckpt_decoder *d, const void *buf, size_t len, 
 			pr_debug("image decoder: %s after %llu bytes", strerror(-err),
 				 (unsigned long long)d->consumed);
 		d->st = D_DEAD;
+		if (sink_err)
+			return sink_err;
 		return err == -ENOMEM ? -ENOMEM : -EBADMSG;
 	}
 	if (d->st == D_DEAD)

@@ -376,3 +376,67 @@ void ptr_inject_free(struct ptr_inject *ij, bool restore)
 		pr_err("registers of %d not restored", ij->pid);
 	free(ij);
 }
+
+/* The batch loop (x86_64): rbx = table, r12 = count; for each entry load
+ * rax and the six arguments, syscall, store rax; stop at the first result
+ * in [-4095, -1] or at the end, with int3 (a SIGTRAP stop for us).
+ *	0: test r12,r12; je done; mov rax,[rbx]; mov rdi,[rbx+8];
+ *	   mov rsi,[rbx+16]; mov rdx,[rbx+24]; mov r10,[rbx+32];
+ *	   mov r8,[rbx+40]; mov r9,[rbx+48]; syscall; mov [rbx+56],rax;
+ *	   cmp rax,-4095; jae done; add rbx,64; dec r12; jmp 0
+ *	done: int3 */
+const uint8_t ptr_batch_code[PTR_BATCH_CODE_LEN] = {
+	0x4d, 0x85, 0xe4, 0x74, 0x32, 0x48, 0x8b, 0x03, 0x48, 0x8b, 0x7b, 0x08,
+	0x48, 0x8b, 0x73, 0x10, 0x48, 0x8b, 0x53, 0x18, 0x4c, 0x8b, 0x53, 0x20,
+	0x4c, 0x8b, 0x43, 0x28, 0x4c, 0x8b, 0x4b, 0x30, 0x0f, 0x05, 0x48, 0x89,
+	0x43, 0x38, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, 0x73, 0x09, 0x48, 0x83,
+	0xc3, 0x40, 0x49, 0xff, 0xcc, 0xeb, 0xc9, 0xcc,
+};
+
+_Static_assert(sizeof(struct ptr_call) == 64, "the batch loop's table entry");
+
+int ptr_batch(struct ptr_inject *ij, uint64_t code, uint64_t table, struct ptr_call *calls,
+	      size_t n, size_t *done)
+{
+	struct user_regs_struct r = ij->saved;
+	size_t left;
+	int st, err;
+
+	*done = 0;
+	if (!n)
+		return 0;
+	err = ptr_write_mem(ij->pid, table, calls, n * sizeof(*calls));
+	if (err)
+		return err;
+	r.rip = code;
+	r.rbx = table;
+	r.r12 = n;
+	r.orig_rax = (unsigned long long)-1; /* no restart logic on our frame */
+	err = ptr_setregs(ij->pid, &r);
+	if (err)
+		return err;
+	if (ptrace(PTRACE_CONT, ij->pid, NULL, NULL) < 0) {
+		err = errno;
+		pr_err("continue %d into a batch: %s", ij->pid, ptr_why(err));
+		return -err;
+	}
+	err = ptr_wait_stop(ij->pid, &st);
+	if (err)
+		return err;
+	if (WSTOPSIG(st) != SIGTRAP) {
+		pr_err("a batch of %zu calls in %d stopped with signal %d instead of SIGTRAP", n,
+		       ij->pid, WSTOPSIG(st));
+		return -EINTR;
+	}
+	err = ptr_getregs(ij->pid, &r);
+	if (err)
+		return err;
+	left = (size_t)r.r12;
+	if (left > n || r.rip != code + PTR_BATCH_CODE_LEN) {
+		pr_err("a batch in %d ended at %#llx with %zu calls left", ij->pid, r.rip, left);
+		return -EFAULT;
+	}
+	*done = n - left;
+	/* the results: those that ran, and the one that failed */
+	return ptr_read_mem(ij->pid, table, calls, (*done + (left ? 1 : 0)) * sizeof(*calls));
+}

@@ -62,6 +62,27 @@ pid_t ptr_inject_pid(const struct ptr_inject *ij);
  * failure). Accepts NULL. */
 void ptr_inject_free(struct ptr_inject *ij, bool restore);
 
+/* A batch: system calls the tracee makes one after the other by itself,
+ * with one stop for all instead of one per call. The loop doing it
+ * (ptr_batch_code, PTR_BATCH_CODE_LEN bytes) must sit in executable memory
+ * of the tracee, and the table of calls in writable memory of it: each
+ * entry is struct ptr_call as it is (64 bytes). The batch stops at the
+ * first call that fails. */
+struct ptr_call {
+	long nr;
+	long args[6];
+	long ret;
+};
+#define PTR_BATCH_CODE_LEN 56
+extern const uint8_t ptr_batch_code[PTR_BATCH_CODE_LEN];
+
+/* Run calls[0..n) with the loop at code and the table written at table.
+ * *done gets how many succeeded, their results are in calls[].ret; when
+ * one failed (*done < n), its result is in calls[*done].ret. Returns 0 (whether or not a call failed) or
+ * -errno of ptrace itself (-EINTR: a signal stopped the tracee first). */
+int ptr_batch(struct ptr_inject *ij, uint64_t code, uint64_t table, struct ptr_call *calls,
+	      size_t n, size_t *done) __ptr_must_check;
+
 /* Convenience: the same syscall with the args listed. */
 #define ptr_sys(ij, ret, nr, ...)                                                          \
 	ptr_syscall(ij, nr, (const long[6]){ __VA_ARGS__ }, ret)

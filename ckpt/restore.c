@@ -5,9 +5,12 @@
 #include "ckpt/ptrace.h"
 #include "lib/log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/filter.h>
 #include <linux/prctl.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,6 @@
 #define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
 #endif
 #define CKPT_RSEQ_FLAG_UNREGISTER 1
-#define CKPT_SCRATCH_SIZE (3 * 4096)
 
 /* kernel restart codes, seen in rax of a task stopped inside a syscall */
 #define CKPT_ERESTARTSYS 512
@@ -194,171 +196,26 @@ static int match_specials(const struct ckpt_image *img, const struct span stub[3
 	return 0;
 }
 
-/* move the stub's specials so that the vdso lands at vdso_to, keeping offsets */
-static int move_specials(struct ptr_inject *ij, struct span cur[3], uint64_t vdso_to)
+/* signals whose action in pid is not the default (ignored or caught), as
+ * /proc/PID/status shows them: bit n-1 for signal n; all set if unknown */
+static uint64_t actions_set(pid_t pid)
 {
-	int err;
+	char path[64], line[128];
+	unsigned long long ign = ~0ULL, cgt = ~0ULL, v;
+	FILE *f;
 
-	for (int k = 0; k < 3; k++) {
-		uint64_t len = cur[k].end - cur[k].start;
-		uint64_t to = vdso_to + (cur[k].start - cur[2].start);
-
-		if (!cur[k].start)
-			continue;
-		err = RSYS(ij, NULL, "mremap of a special mapping", __NR_mremap, (long)cur[k].start,
-			   (long)len, (long)len, MREMAP_MAYMOVE | MREMAP_FIXED, (long)to);
-		if (err)
-			return err;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return ~0ULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "SigIgn: %llx", &v) == 1)
+			ign = v;
+		else if (sscanf(line, "SigCgt: %llx", &v) == 1)
+			cgt = v;
 	}
-	for (int k = 0; k < 3; k++) {
-		if (!cur[k].start)
-			continue;
-		uint64_t len = cur[k].end - cur[k].start;
-		uint64_t to = vdso_to + (cur[k].start - cur[2].start);
-
-		cur[k].start = to;
-		cur[k].end = to + len;
-	}
-	return ptr_inject_rescan(ij);
-}
-
-static int map_regions(struct ptr_inject *ij, const struct ckpt_image *img)
-{
-	pid_t pid = ptr_inject_pid(ij);
-	int err;
-
-	for (uint32_t i = 0; i < img->nr_regions; i++) {
-		const struct ckpt_region *r = &img->regions[i];
-		uint64_t len = r->end - r->start;
-		long prot = r->data ? PROT_READ | PROT_WRITE : r->prot;
-		long flags = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS;
-		long got;
-
-		if (r->flags & CKPT_RF_SPECIAL)
-			continue;
-		if (r->flags & CKPT_RF_STACK)
-			flags |= MAP_GROWSDOWN;
-		if (r->data)
-			flags |= MAP_POPULATE;
-		err = RSYS(ij, &got, "mmap of a region", __NR_mmap, (long)r->start, (long)len, prot,
-			   flags, -1, 0);
-		if (err)
-			return err;
-		if ((uint64_t)got != r->start) {
-			pr_err("restore in %d: region %#" PRIx64 " mapped at %#lx", pid, r->start,
-			       got);
-			return -EFAULT;
-		}
-		if (r->data) {
-			err = ptr_write_mem(pid, r->start, r->data, len);
-			if (err)
-				return err;
-		}
-		if (prot != (long)r->prot) {
-			err = RSYS(ij, NULL, "mprotect of a region", __NR_mprotect, (long)r->start,
-				   (long)len, (long)r->prot);
-			if (err)
-				return err;
-		}
-	}
-	return 0;
-}
-
-/* per-task state that needs memory to pass: through a scratch mapping */
-static int set_task_state(struct ptr_inject *ij, const struct ckpt_image *img)
-{
-	pid_t pid = ptr_inject_pid(ij);
-	struct prctl_mm_map mm = {
-		.start_code = img->mm.start_code,
-		.end_code = img->mm.end_code,
-		.start_data = img->mm.start_data,
-		.end_data = img->mm.end_data,
-		.start_brk = img->mm.start_brk,
-		.brk = img->mm.brk,
-		.start_stack = img->mm.start_stack,
-		.arg_start = img->mm.arg_start,
-		.arg_end = img->mm.arg_end,
-		.env_start = img->mm.env_start,
-		.env_end = img->mm.env_end,
-		.auxv_size = img->auxv_words * 8,
-		.exe_fd = (__u32)-1,
-	};
-	long scratch, r;
-	int err, e2;
-
-	err = RSYS(ij, &scratch, "mmap of the scratch area", __NR_mmap, 0, CKPT_SCRATCH_SIZE,
-		   PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (err)
-		return err;
-	mm.auxv = (__u64 *)(uintptr_t)(scratch + 4096);
-	err = ptr_write_mem(pid, (uint64_t)scratch, &mm, sizeof(mm));
-	if (!err && img->auxv_words)
-		err = ptr_write_mem(pid, (uint64_t)scratch + 4096, img->auxv, img->auxv_words * 8);
-	if (!err)
-		err = RSYS(ij, NULL, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP,
-			   scratch, sizeof(mm), 0);
-	if (err)
-		goto out_unmap;
-	err = RSYS(ij, NULL, "set_tid_address", __NR_set_tid_address, (long)img->clear_child_tid);
-	if (!err && img->robust_list)
-		err = RSYS(ij, NULL, "set_robust_list", __NR_set_robust_list,
-			   (long)img->robust_list, (long)img->robust_len);
-	for (int sig = 1; !err && sig <= CKPT_NSIG; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		err = ptr_write_mem(pid, (uint64_t)scratch, &img->sigact[sig - 1],
-				    sizeof(img->sigact[0]));
-		if (err)
-			break;
-		err = ptr_sys(ij, &r, __NR_rt_sigaction, sig, scratch, 0, 8);
-		/* glibc's private signals 32/33 may be refused by nothing; log others */
-		if (!err && r < 0)
-			pr_warn("restore in %d: rt_sigaction(%d): %s", pid, sig, strerror((int)-r));
-	}
-	if (!err) {
-		stack_t ss = {
-			.ss_sp = (void *)(uintptr_t)img->altstack_sp,
-			.ss_size = img->altstack_size,
-			.ss_flags = (int)(img->altstack_flags & ~(uint32_t)SS_ONSTACK),
-		};
-
-		if (ss.ss_flags & SS_DISABLE)
-			ss = (stack_t){ .ss_flags = SS_DISABLE };
-		err = ptr_write_mem(pid, (uint64_t)scratch, &ss, sizeof(ss));
-		if (!err)
-			err = RSYS(ij, NULL, "sigaltstack", __NR_sigaltstack, scratch, 0);
-	}
-	if (!err && img->rseq_ptr)
-		err = RSYS(ij, NULL, "rseq registration", __NR_rseq, (long)img->rseq_ptr,
-			   (long)img->rseq_len, 0, (long)img->rseq_sig);
-	if (!err)
-		err = RSYS(ij, NULL, "personality", __NR_personality, (long)img->personality);
-	if (!err) {
-		char comm[16];
-
-		memcpy(comm, img->comm, sizeof(comm));
-		comm[15] = 0;
-		err = ptr_write_mem(pid, (uint64_t)scratch, comm, sizeof(comm));
-		if (!err)
-			err = RSYS(ij, NULL, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, scratch);
-	}
-out_unmap:
-	e2 = RSYS(ij, NULL, "munmap of the scratch area", __NR_munmap, scratch, CKPT_SCRATCH_SIZE);
-	return err ? err : e2;
-}
-
-static int set_ids(struct ptr_inject *ij, const struct ckpt_restore_opts *opts)
-{
-	int err;
-
-	err = RSYS(ij, NULL, "setgroups", __NR_setgroups, 0, 0);
-	if (!err)
-		err = RSYS(ij, NULL, "setresgid", __NR_setresgid, (long)opts->gid, (long)opts->gid,
-			   (long)opts->gid);
-	if (!err)
-		err = RSYS(ij, NULL, "setresuid", __NR_setresuid, (long)opts->uid, (long)opts->uid,
-			   (long)opts->uid);
-	return err;
+	fclose(f);
+	return ign | cgt;
 }
 
 /* the registers the copy starts with: an interrupted syscall restarts */
@@ -381,75 +238,414 @@ static void restart_fixup(struct user_regs_struct *r)
 	r->orig_rax = (unsigned long long)-1;
 }
 
-static int rebuild(pid_t pid, const struct ckpt_image *img, const struct ckpt_restore_opts *opts)
-{
-	struct { uint64_t ptr; uint32_t size, sig, flags, pad; } rc = { 0 };
-	struct span stub[3], want[3], *maps = NULL;
-	struct user_regs_struct regs;
+/* The restorer's own mapping in the stub, next to the parked vDSO: the
+ * batch loop (ckpt/ptrace.h), what some calls point to, and the table of
+ * calls. Nearly every step is one batch: one stop of the stub for dozens
+ * of calls, instead of one each. */
+#define SCR_LEN (64 * 1024)
+#define SCR_MM 256				/* struct prctl_mm_map */
+#define SCR_AUXV 512				/* the auxv */
+#define SCR_SS (SCR_AUXV + CKPT_AUXV_MAX * 8)	/* stack_t */
+#define SCR_COMM (SCR_SS + 64)			/* the name */
+#define SCR_SIGACT (SCR_COMM + 64)		/* CKPT_NSIG sigactions */
+#define SCR_FILTER (SCR_SIGACT + CKPT_NSIG * 32)	/* struct sock_fprog, then its code */
+#define SCR_TABLE 16384
+#define SCR_MAX_FILTER ((SCR_TABLE - SCR_FILTER - 16) / sizeof(struct sock_filter))
+#define SCR_MAX_CALLS ((SCR_LEN - SCR_TABLE) / sizeof(struct ptr_call))
+static_assert(PTR_BATCH_CODE_LEN <= SCR_MM && sizeof(struct prctl_mm_map) <= SCR_AUXV - SCR_MM &&
+		      sizeof(stack_t) <= 64 && SCR_SIGACT + CKPT_NSIG * 32 <= SCR_TABLE,
+	      "the scratch mapping's layout");
+
+struct ckpt_restorer {
+	pid_t pid;			/* the stub being filled */
 	struct ptr_inject *ij;
-	uint64_t span_lo, span_hi, tmp = 0;
-	size_t nmaps = 0;
+	struct span cur[3];		/* where its vvar/vclock/vdso are now */
+	uint64_t park_lo, park_hi;	/* the span they are parked in */
+	uint64_t scratch;		/* our mapping: [park_hi, park_hi + SCR_LEN) */
+	bool moved;			/* the vDSO moved since the last rescan */
+	/* the calls of the next batch */
+	struct ptr_call *calls;
+	const char **what;
+	uint8_t *tolerate;		/* a failure is logged, the rest runs on */
+	size_t n, cap;
+	bool oom;
+};
+
+static void add_call(struct ckpt_restorer *rs, bool tolerate, const char *what, long nr,
+		     const long a[6])
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 64;
+		struct ptr_call *c = realloc(rs->calls, cap * sizeof(*c));
+		const char **w = c ? realloc(rs->what, cap * sizeof(*w)) : NULL;
+		uint8_t *t = w ? realloc(rs->tolerate, cap) : NULL;
+
+		if (c)
+			rs->calls = c;
+		if (w)
+			rs->what = w;
+		if (t)
+			rs->tolerate = t;
+		if (!c || !w || !t) {
+			rs->oom = true;
+			return;
+		}
+		rs->cap = cap;
+	}
+	rs->calls[rs->n] = (struct ptr_call){ .nr = nr };
+	memcpy(rs->calls[rs->n].args, a, sizeof(rs->calls[0].args));
+	rs->what[rs->n] = what;
+	rs->tolerate[rs->n] = tolerate;
+	rs->n++;
+}
+
+#define CALL(rs, what, nr, ...) add_call(rs, false, what, nr, (const long[6]){ __VA_ARGS__ })
+
+/* Run the calls gathered, in batches; the first failure ends it (logged
+ * with what it was), unless that call tolerates failing. 0 or -errno. */
+static int run_calls(struct ckpt_restorer *rs)
+{
+	size_t i = 0, n = rs->n;
+	int err = rs->oom ? -ENOMEM : 0;
+
+	rs->n = 0;
+	rs->oom = false;
+	while (!err && i < n) {
+		size_t k = n - i < SCR_MAX_CALLS ? n - i : SCR_MAX_CALLS, done;
+
+		err = ptr_batch(rs->ij, rs->scratch, rs->scratch + SCR_TABLE, rs->calls + i, k,
+				&done);
+		if (err)
+			break;
+		i += done;
+		if (done == k)
+			continue;
+		/* calls[i] failed */
+		if (rs->tolerate[i]) {
+			pr_warn("restore in %d: %s: %s", rs->pid, rs->what[i],
+				strerror((int)-rs->calls[i].ret));
+		} else {
+			pr_err("restore in %d: %s: %s", rs->pid, rs->what[i],
+			       strerror((int)-rs->calls[i].ret));
+			err = (int)rs->calls[i].ret;
+		}
+		i++;
+	}
+	return err;
+}
+
+/* a single injected call (through the vDSO's syscall instruction) */
+static int one_call(struct ckpt_restorer *rs, long *ret, const char *what, long nr,
+		    const long a[6])
+{
+	if (rs->moved) {
+		int err = ptr_inject_rescan(rs->ij);
+
+		if (err)
+			return err;
+		rs->moved = false;
+	}
+	return rsys(rs->ij, ret, what, nr, a);
+}
+
+#define ONE(rs, ret, what, nr, ...) one_call(rs, ret, what, nr, (const long[6]){ __VA_ARGS__ })
+
+/* calls that move the specials so that the vdso lands at vdso_to, keeping
+ * their offsets */
+static void move_specials(struct ckpt_restorer *rs, uint64_t vdso_to)
+{
+	struct span *cur = rs->cur;
+	uint64_t vdso = cur[2].start;
+
+	for (int k = 0; k < 3; k++) {
+		uint64_t len = cur[k].end - cur[k].start;
+		uint64_t to = vdso_to + (cur[k].start - vdso);
+
+		if (!cur[k].start)
+			continue;
+		CALL(rs, "mremap of a special mapping", __NR_mremap, (long)cur[k].start, (long)len,
+		     (long)len, MREMAP_MAYMOVE | MREMAP_FIXED, (long)to);
+		cur[k].start = to;
+		cur[k].end = to + len;
+	}
+	rs->moved = true;
+}
+
+/* Calls that map every region at its place, writable (those with contents
+ * are filled next by process_vm_writev, which faults the pages in from
+ * the kernel: cheaper here than MAP_POPULATE and a second pass). Adjacent
+ * regions are mapped together; each gets its own protection at the end
+ * (protect_regions). */
+static void map_regions(struct ckpt_restorer *rs, const struct ckpt_image *img)
+{
+	for (uint32_t i = 0, j; i < img->nr_regions; i = j) {
+		const struct ckpt_region *r = &img->regions[i];
+		long flags = MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS;
+		uint64_t end = r->end;
+
+		j = i + 1;
+		if (r->flags & CKPT_RF_SPECIAL)
+			continue;
+		if (r->flags & CKPT_RF_STACK)
+			flags |= MAP_GROWSDOWN;
+		else
+			while (j < img->nr_regions && img->regions[j].start == end &&
+			       !(img->regions[j].flags & (CKPT_RF_SPECIAL | CKPT_RF_STACK)))
+				end = img->regions[j++].end;
+		CALL(rs, "mmap of a region", __NR_mmap, (long)r->start, (long)(end - r->start),
+		     PROT_READ | PROT_WRITE, flags, -1, 0);
+	}
+}
+
+/* Calls that give each region its own protection, once the contents are in. */
+static void protect_regions(struct ckpt_restorer *rs, const struct ckpt_image *img)
+{
+	for (uint32_t i = 0; i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+
+		if ((r->flags & CKPT_RF_SPECIAL) || r->prot == (PROT_READ | PROT_WRITE))
+			continue;
+		CALL(rs, "mprotect of a region", __NR_mprotect, (long)r->start,
+		     (long)(r->end - r->start), (long)r->prot);
+	}
+}
+
+/* Calls for the per-task state (mm fields, tid address, robust list,
+ * signals, altstack, personality, name); what they point to goes into the
+ * scratch mapping first. */
+static int set_task_state(struct ckpt_restorer *rs, const struct ckpt_image *img)
+{
+	uint64_t own_actions = actions_set(rs->pid), scr = rs->scratch;
+	struct prctl_mm_map mm = {
+		.start_code = img->mm.start_code,
+		.end_code = img->mm.end_code,
+		.start_data = img->mm.start_data,
+		.end_data = img->mm.end_data,
+		.start_brk = img->mm.start_brk,
+		.brk = img->mm.brk,
+		.start_stack = img->mm.start_stack,
+		.arg_start = img->mm.arg_start,
+		.arg_end = img->mm.arg_end,
+		.env_start = img->mm.env_start,
+		.env_end = img->mm.env_end,
+		.auxv = (__u64 *)(uintptr_t)(scr + SCR_AUXV),
+		.auxv_size = img->auxv_words * 8,
+		.exe_fd = (__u32)-1,
+	};
+	stack_t ss = {
+		.ss_sp = (void *)(uintptr_t)img->altstack_sp,
+		.ss_size = img->altstack_size,
+		.ss_flags = (int)(img->altstack_flags & ~(uint32_t)SS_ONSTACK),
+	};
+	char comm[16];
 	int err;
 
-	ij = ptr_inject_new(pid);
-	if (!ij)
-		return -ESRCH;
-	/* 1. the stub's inherited rseq points into memory about to vanish */
-	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, (void *)sizeof(rc), &rc) > 0 && rc.ptr) {
-		err = RSYS(ij, NULL, "rseq unregister", __NR_rseq, (long)rc.ptr, (long)rc.size,
-			   CKPT_RSEQ_FLAG_UNREGISTER, (long)rc.sig);
-		if (err)
-			goto out;
-	}
-	/* 2. park vvar/vclock/vdso in a hole neither address space uses */
-	err = stub_specials(pid, stub, &maps, &nmaps);
+	if (ss.ss_flags & SS_DISABLE)
+		ss = (stack_t){ .ss_flags = SS_DISABLE };
+	memcpy(comm, img->comm, sizeof(comm));
+	comm[15] = 0;
+	err = ptr_write_mem(rs->pid, scr + SCR_MM, &mm, sizeof(mm));
+	if (!err && img->auxv_words)
+		err = ptr_write_mem(rs->pid, scr + SCR_AUXV, img->auxv, img->auxv_words * 8);
+	if (!err)
+		err = ptr_write_mem(rs->pid, scr + SCR_SS, &ss, sizeof(ss));
+	if (!err)
+		err = ptr_write_mem(rs->pid, scr + SCR_COMM, comm, sizeof(comm));
+	if (!err)
+		err = ptr_write_mem(rs->pid, scr + SCR_SIGACT, img->sigact, sizeof(img->sigact));
 	if (err)
-		goto out;
-	err = match_specials(img, stub, want);
-	if (err)
-		goto out;
-	span_lo = stub[2].start;
-	span_hi = stub[2].end;
-	for (int k = 0; k < 3; k++) {
-		if (stub[k].start && stub[k].start < span_lo)
-			span_lo = stub[k].start;
-		if (stub[k].end > span_hi)
-			span_hi = stub[k].end;
+		return err;
+	CALL(rs, "prctl(PR_SET_MM_MAP)", __NR_prctl, PR_SET_MM, PR_SET_MM_MAP,
+	     (long)(scr + SCR_MM), sizeof(mm), 0);
+	CALL(rs, "set_tid_address", __NR_set_tid_address, (long)img->clear_child_tid);
+	if (img->robust_list)
+		CALL(rs, "set_robust_list", __NR_set_robust_list, (long)img->robust_list,
+		     (long)img->robust_len);
+	for (int sig = 1; sig <= CKPT_NSIG; sig++) {
+		static const struct ckpt_sigaction dfl;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		/* a default action over a default action: nothing to do */
+		if (!memcmp(&img->sigact[sig - 1], &dfl, sizeof(dfl)) &&
+		    !(own_actions >> (sig - 1) & 1))
+			continue;
+		/* glibc's private signals may be refused: logged, not fatal */
+		add_call(rs, true, "rt_sigaction", __NR_rt_sigaction,
+			 (const long[6]){ sig, (long)(scr + SCR_SIGACT + 32 * (sig - 1)), 0, 8 });
 	}
+	CALL(rs, "sigaltstack", __NR_sigaltstack, (long)(scr + SCR_SS), 0);
+	CALL(rs, "personality", __NR_personality, (long)img->personality);
+	CALL(rs, "prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, (long)(scr + SCR_COMM));
+	return 0;
+}
+
+/* Park the specials (and our scratch after them) where [t, t + span +
+ * SCR_LEN) overlaps neither `avoid` nor img (if given). Without a scratch
+ * yet, it is made there (one injected call) and the move is its first
+ * batch; with one, the specials move in a batch and the scratch by an
+ * injected call of its own (the loop cannot move itself). */
+static int park(struct ckpt_restorer *rs, const struct span *avoid, size_t navoid,
+		const struct ckpt_image *img)
+{
+	uint64_t len = rs->park_hi - rs->park_lo, tmp = 0;
+	long got;
+	int err;
+
 	for (uint64_t t = 0x100000000000ULL; t < 0x7f0000000000ULL; t += 0x10000000000ULL) {
-		if (!overlaps(t, t + (span_hi - span_lo), maps, nmaps) &&
-		    !overlaps_img(t, t + (span_hi - span_lo), img)) {
+		if (!overlaps(t, t + len + SCR_LEN, avoid, navoid) &&
+		    (!img || !overlaps_img(t, t + len + SCR_LEN, img))) {
 			tmp = t;
 			break;
 		}
 	}
 	if (!tmp) {
 		pr_err("restore: no free area to park the vDSO");
-		err = -ENOMEM;
+		return -ENOMEM;
+	}
+	if (!rs->scratch) {
+		err = ONE(rs, &got, "mmap of the restorer's scratch", __NR_mmap, (long)(tmp + len),
+			  SCR_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (!err && (uint64_t)got != tmp + len)
+			err = -EFAULT;
+		if (!err)
+			err = ptr_write_mem(rs->pid, tmp + len, ptr_batch_code, PTR_BATCH_CODE_LEN);
+		if (err)
+			return err;
+		rs->scratch = tmp + len;
+	}
+	move_specials(rs, tmp + (rs->cur[2].start - rs->park_lo));
+	err = run_calls(rs);
+	if (!err && rs->scratch != tmp + len) {
+		err = ONE(rs, &got, "mremap of the restorer's scratch", __NR_mremap,
+			  (long)rs->scratch, SCR_LEN, SCR_LEN, MREMAP_MAYMOVE | MREMAP_FIXED,
+			  (long)(tmp + len));
+		if (!err)
+			rs->scratch = tmp + len;
+	}
+	if (err)
+		return err;
+	rs->park_lo = tmp;
+	rs->park_hi = tmp + len;
+	return 0;
+}
+
+/* Steps 1-3, before any image is known: the stub's rseq off, its vDSO
+ * parked, everything else of it unmapped. */
+static int empty_stub(struct ckpt_restorer *rs)
+{
+	struct { uint64_t ptr; uint32_t size, sig, flags, pad; } rc = { 0 };
+	struct span *maps = NULL;
+	size_t nmaps = 0;
+	int err;
+
+	/* 2. park vvar/vclock/vdso in a hole the stub does not use */
+	err = stub_specials(rs->pid, rs->cur, &maps, &nmaps);
+	if (err)
+		return err;
+	if (!rs->cur[2].start) {
+		pr_err("restore: process %d has no [vdso]", rs->pid);
+		err = -EINVAL;
 		goto out;
 	}
-	err = move_specials(ij, stub, tmp + (stub[2].start - span_lo));
+	rs->park_lo = rs->cur[2].start;
+	rs->park_hi = rs->cur[2].end;
+	for (int k = 0; k < 3; k++) {
+		if (rs->cur[k].start && rs->cur[k].start < rs->park_lo)
+			rs->park_lo = rs->cur[k].start;
+		if (rs->cur[k].end > rs->park_hi)
+			rs->park_hi = rs->cur[k].end;
+	}
+	/* 1. the stub's inherited rseq points into memory about to vanish
+	 * (first in the batch) */
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, rs->pid, (void *)sizeof(rc), &rc) > 0 &&
+	    rc.ptr)
+		CALL(rs, "rseq unregister", __NR_rseq, (long)rc.ptr, (long)rc.size,
+		     CKPT_RSEQ_FLAG_UNREGISTER, (long)rc.sig);
+	err = park(rs, maps, nmaps, NULL);
 	if (err)
 		goto out;
 	/* 3. everything else of the stub goes */
-	err = RSYS(ij, NULL, "munmap below the vDSO", __NR_munmap, 4096, (long)(tmp - 4096));
-	if (!err)
-		err = RSYS(ij, NULL, "munmap above the vDSO", __NR_munmap,
-			   (long)(tmp + (span_hi - span_lo)),
-			   (long)(CKPT_TASK_SIZE - (tmp + (span_hi - span_lo))));
-	/* 4. the image's memory */
-	if (!err)
-		err = map_regions(ij, img);
-	/* 5. the vDSO where the image's code expects it */
-	if (!err)
-		err = move_specials(ij, stub, want[2].start);
-	/* 6. mm fields, tid address, robust list, signals, rseq, name */
-	if (!err)
-		err = set_task_state(ij, img);
-	if (!err && opts->set_ids)
-		err = set_ids(ij, opts);
+	CALL(rs, "munmap below the vDSO", __NR_munmap, 4096, (long)(rs->park_lo - 4096));
+	CALL(rs, "munmap above the vDSO", __NR_munmap, (long)(rs->scratch + SCR_LEN),
+	     (long)(CKPT_TASK_SIZE - (rs->scratch + SCR_LEN)));
+	err = run_calls(rs);
+out:
+	free(maps);
+	return err;
+}
+
+/* Steps 4-6 once the layout is known: everything but the contents, the
+ * final protections, rseq, ids and registers. */
+static int rebuild_layout(struct ckpt_restorer *rs, const struct ckpt_image *img)
+{
+	struct span want[3], here = { rs->park_lo, rs->scratch + SCR_LEN };
+	int err;
+
+	err = match_specials(img, rs->cur, want);
+	/* the parking place is the image's: park elsewhere */
+	if (!err && overlaps_img(here.start, here.end, img))
+		err = park(rs, &here, 1, img);
 	if (err)
-		goto out;
+		return err;
+	/* 4. the image's address space, empty */
+	map_regions(rs, img);
+	/* 5. the vDSO where the image's code expects it */
+	move_specials(rs, want[2].start);
+	/* 6. mm fields, tid address, robust list, signals, name */
+	err = set_task_state(rs, img);
+	if (!err)
+		err = run_calls(rs);
+	return err;
+}
+
+/* After the contents: protections, rseq, ids, a seccomp filter, our
+ * scratch gone, registers, pending signals. */
+static int rebuild_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,
+			  const struct ckpt_restore_opts *opts)
+{
+	pid_t pid = rs->pid;
+	struct user_regs_struct regs;
+	int err;
+
+	protect_regions(rs, img);
+	/* rseq now, so that the kernel writes the cpu into the restored area */
+	if (img->rseq_ptr)
+		CALL(rs, "rseq registration", __NR_rseq, (long)img->rseq_ptr, (long)img->rseq_len,
+		     0, (long)img->rseq_sig);
+	if (opts->set_ids) {
+		CALL(rs, "setgroups", __NR_setgroups, 0, 0);
+		CALL(rs, "setresgid", __NR_setresgid, (long)opts->gid, (long)opts->gid,
+		     (long)opts->gid);
+		CALL(rs, "setresuid", __NR_setresuid, (long)opts->uid, (long)opts->uid,
+		     (long)opts->uid);
+	}
+	if (opts->filter_len) {
+		struct sock_fprog prog = {
+			.len = (unsigned short)opts->filter_len,
+			.filter = (struct sock_filter *)(uintptr_t)(rs->scratch + SCR_FILTER + 16),
+		};
+
+		if (opts->filter_len > SCR_MAX_FILTER)
+			return -E2BIG;
+		err = ptr_write_mem(pid, rs->scratch + SCR_FILTER, &prog, sizeof(prog));
+		if (!err)
+			err = ptr_write_mem(pid, rs->scratch + SCR_FILTER + 16, opts->filter,
+					    opts->filter_len * sizeof(struct sock_filter));
+		if (err)
+			return err;
+		CALL(rs, "prctl(PR_SET_NO_NEW_PRIVS)", __NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		CALL(rs, "seccomp filter", __NR_seccomp, SECCOMP_SET_MODE_FILTER, 0,
+		     (long)(rs->scratch + SCR_FILTER));
+	}
+	err = run_calls(rs);
+	if (!err)
+		err = ONE(rs, NULL, "munmap of the restorer's scratch", __NR_munmap,
+			  (long)rs->scratch, SCR_LEN);
+	if (err)
+		return err;
+	rs->scratch = 0;
 	/* 7. the registers */
 	regs = img->regs;
 	restart_fixup(&regs);
@@ -465,39 +661,117 @@ static int rebuild(pid_t pid, const struct ckpt_image *img, const struct ckpt_re
 		if ((img->sigpending >> (sig - 1) & 1) && (img->sigmask >> (sig - 1) & 1) &&
 		    sig != SIGKILL && sig != SIGSTOP)
 			syscall(SYS_tgkill, pid, pid, sig);
-out:
-	free(maps);
-	ptr_inject_free(ij, false);
 	return err;
 }
 
-int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
-		 pid_t *out_pid)
+static void restorer_free(struct ckpt_restorer *rs)
+{
+	ptr_inject_free(rs->ij, false);
+	free(rs->calls);
+	free(rs->what);
+	free(rs->tolerate);
+	free(rs);
+}
+
+void ckpt_restore_abort(struct ckpt_restorer *rs)
+{
+	if (!rs)
+		return;
+	kill(rs->pid, SIGKILL);
+	waitpid(rs->pid, NULL, __WALL);
+	restorer_free(rs);
+}
+
+int ckpt_restore_prepare(const struct ckpt_restore_opts *opts, struct ckpt_restorer **out)
+{
+	struct ckpt_restorer *rs = calloc(1, sizeof(*rs));
+	int err;
+
+	if (!rs)
+		return -ENOMEM;
+	rs->pid = opts ? opts->stub : 0;
+	if (rs->pid <= 0) {
+		err = ckpt_stub_fork(opts, &rs->pid);
+		if (err) {
+			free(rs);
+			return err;
+		}
+	}
+	rs->ij = ptr_inject_new(rs->pid);
+	err = rs->ij ? empty_stub(rs) : -ESRCH;
+	if (err) {
+		ckpt_restore_abort(rs);
+		return err;
+	}
+	*out = rs;
+	return 0;
+}
+
+int ckpt_restore_layout(struct ckpt_restorer *rs, const struct ckpt_image *img)
+{
+	int err;
+
+	if (ckpt_image_validate(img)) {
+		pr_err("restore: the image is inconsistent");
+		err = -EINVAL;
+	} else {
+		err = rebuild_layout(rs, img);
+	}
+	if (err)
+		ckpt_restore_abort(rs);
+	return err;
+}
+
+int ckpt_restore_write(struct ckpt_restorer *rs, uint64_t addr, const void *p, size_t len)
+{
+	return ptr_write_mem(rs->pid, addr, p, len);
+}
+
+int ckpt_restore_finish(struct ckpt_restorer *rs, const struct ckpt_image *img,
+			const struct ckpt_restore_opts *opts, pid_t *out_pid)
 {
 	struct ckpt_restore_opts def;
-	pid_t pid;
 	int err;
 
 	if (!opts) {
 		ckpt_restore_opts_init(&def);
 		opts = &def;
 	}
-	if (ckpt_image_validate(img)) {
-		pr_err("restore: the image is inconsistent");
-		return -EINVAL;
-	}
-	pid = opts->stub;
-	if (pid <= 0) {
-		err = ckpt_stub_fork(opts, &pid);
-		if (err)
-			return err;
-	}
-	err = rebuild(pid, img, opts);
+	err = rebuild_finish(rs, img, opts);
 	if (err) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, __WALL);
+		ckpt_restore_abort(rs);
 		return err;
 	}
-	*out_pid = pid;
+	*out_pid = rs->pid;
+	restorer_free(rs);
 	return 0;
+}
+
+int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *opts,
+		 pid_t *out_pid)
+{
+	struct ckpt_restorer *rs;
+	int err;
+
+	if (img->lazy || ckpt_image_validate(img)) {
+		pr_err("restore: the image is inconsistent or holds no contents");
+		return -EINVAL;
+	}
+	err = ckpt_restore_prepare(opts, &rs);
+	if (!err)
+		err = ckpt_restore_layout(rs, img);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+
+		if (!(r->flags & CKPT_RF_DATA))
+			continue;
+		err = ckpt_restore_write(rs, r->start, r->data, r->end - r->start);
+		if (err) {
+			ckpt_restore_abort(rs);
+			return err;
+		}
+	}
+	return ckpt_restore_finish(rs, img, opts, out_pid);
 }

@@ -1,6 +1,5 @@
 #include "mig/chan.h"
 #include "lib/log.h"
-#include "ckpt/imgwire.h"
 #include "proto/link.h"
 
 #include <arpa/inet.h>
@@ -89,7 +88,9 @@ static int fill(struct mig_chan *ch, int timeout_ms)
 
 static int alloc_bufs(struct mig_chan *ch)
 {
-	ch->in_cap = CHAN_MAX;
+	/* room for two whole frames: one recv() reads a lot of a stream of
+	 * big frames, and the tail moves to the front only now and then */
+	ch->in_cap = 2 * CHAN_MAX;
 	ch->in = malloc(ch->in_cap);
 	ch->out_cap = CHAN_MAX;
 	ch->out = malloc(ch->out_cap);
@@ -222,75 +223,4 @@ int mig_chan_recv(struct mig_chan *ch, uint16_t *type, const uint8_t **body, siz
 		if (err)
 			return err;
 	}
-}
-
-#define IMG_CHUNK (512u << 10)
-
-struct img_out {
-	struct mig_chan *ch;
-	uint8_t *buf;
-	size_t len;
-};
-
-static int img_write(void *ctx, const void *p, size_t len)
-{
-	struct img_out *o = ctx;
-	const uint8_t *s = p;
-
-	while (len) {
-		size_t n = MIN(len, IMG_CHUNK - o->len);
-
-		memcpy(o->buf + o->len, s, n);
-		o->len += n;
-		s += n;
-		len -= n;
-		if (o->len == IMG_CHUNK) {
-			int err = mig_chan_send(o->ch, LINK_MIG_IMAGE, o->buf, o->len);
-
-			if (err)
-				return err;
-			o->len = 0;
-		}
-	}
-	return 0;
-}
-
-int mig_chan_send_image(struct mig_chan *ch, const struct ckpt_image *img)
-{
-	struct img_out o = { .ch = ch, .buf = malloc(IMG_CHUNK) };
-	int err = o.buf ? ckpt_image_encode(img, img_write, &o) : -ENOMEM;
-
-	if (!err && o.len)
-		err = mig_chan_send(ch, LINK_MIG_IMAGE, o.buf, o.len);
-	free(o.buf);
-	return err;
-}
-
-int mig_chan_recv_image(struct mig_chan *ch, uint64_t len, struct ckpt_image **out)
-{
-	struct ckpt_decoder *dec = ckpt_image_decode_new(NULL);
-	uint64_t got = 0;
-	int err = dec ? -EAGAIN : -ENOMEM;
-
-	while (err == -EAGAIN) {
-		uint16_t type;
-		const uint8_t *body;
-		size_t blen, used;
-
-		err = mig_chan_recv(ch, &type, &body, &blen, 30000);
-		if (err)
-			break;
-		if (type != LINK_MIG_IMAGE || got + blen > len) {
-			err = -EBADMSG;
-			break;
-		}
-		got += blen;
-		err = ckpt_image_decode_feed(dec, body, blen, &used);
-		if (!err && (used != blen || got != len))
-			err = -EBADMSG;
-	}
-	if (!err)
-		*out = ckpt_image_decode_take(dec);
-	ckpt_image_decode_free(dec);
-	return err;
 }

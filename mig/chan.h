@@ -41,11 +41,4 @@ int mig_chan_recv(struct mig_chan *ch, uint16_t *type, const uint8_t **body, siz
 /* true if a whole frame is already buffered (poll the fd otherwise) */
 int mig_chan_pending(const struct mig_chan *ch);
 
-struct ckpt_image;
-
-/* Stream an image as MIG_IMAGE frames (ckpt/imgwire.h). 0 or -errno. */
-int mig_chan_send_image(struct mig_chan *ch, const struct ckpt_image *img) __must_check;
-/* Receive an image of len bytes sent that way. 0 or -errno. */
-int mig_chan_recv_image(struct mig_chan *ch, uint64_t len, struct ckpt_image **out) __must_check;
-
 #endif

@@ -11,6 +11,7 @@
 #include "mig/chan.h"
 #include "mig/fork.h"
 #include "mig/hagent.h"
+#include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -582,6 +583,38 @@ static int agent_call(struct deputy *d, long nr, const uint64_t args[6], long *r
 	}
 }
 
+/* After the commit the home process's memory is stale: its pages go back
+ * to the kernel (MADV_DONTNEED on every private, writable, not executable
+ * mapping), so that moving a process away frees memory at home too (memory
+ * ushering). The mappings stay, only empty; coming home rebuilds them all
+ * from the image. The stack is kept: it holds the command line and
+ * environment that ps reads at home. */
+static void release_home_memory(struct deputy *d)
+{
+	char path[64], line[512];
+	unsigned long long start, end, total = 0;
+	char perms[8];
+	int off;
+	long ret;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)d->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end, perms, &off) < 3)
+			continue;
+		if (strcmp(perms, "rw-p") || strstr(line, "[stack]") || strstr(line, "[v"))
+			continue;
+		if (sys(d, &ret, SYS_madvise, start, end - start, MADV_DONTNEED, 0, 0, 0) == 0 &&
+			ret == 0)
+			total += end - start;
+	}
+	fclose(f);
+	pr_debug("process %d: %llu KiB of stale memory released at home", d->pid, total >> 10);
+}
+
 static int set_up_home(struct deputy *d)
 {
 	long ret;
@@ -591,6 +624,7 @@ static int set_up_home(struct deputy *d)
 	err = find_insn(d->pid, &d->insn);
 	if (err)
 		return err;
+	release_home_memory(d);
 	d->scratch_len = SCRATCH_MIN;
 	err = sys(d, &ret, SYS_mmap, 0, d->scratch_len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
@@ -654,7 +688,26 @@ static int wait_ack(struct deputy *d, struct migp_ack *ack, int timeout_ms, char
 	return ack->err;
 }
 
-/* Freeze, dump, send, wait for the target's verdict. 0 once committed. */
+/* /proc/PID/comm into comm (empty if unreadable) */
+static void read_comm(pid_t pid, char comm[MIGP_COMM_LEN])
+{
+	char path[64];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, comm, MIGP_COMM_LEN - 1);
+		close(fd);
+	}
+	comm[n > 0 ? n : 0] = 0;
+	comm[strcspn(comm, "\n")] = 0;
+}
+
+/* Connect, say what comes (the target prepares meanwhile), freeze, dump
+ * the layout, stream the image out of the frozen process, wait for the
+ * target's verdict. 0 once committed. */
 static int migrate_out(struct deputy *d, char *why, size_t whycap)
 {
 	const struct mig_deputy_args *a = d->a;
@@ -663,65 +716,75 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 	struct migp_begin b = { 0 };
 	struct migp_ack ack;
 	uint8_t buf[256];
+	uint64_t len = 0, t0 = now_us(), tf = 0;
 	int err, n;
-	uint64_t t0 = now_us();
 
 	err = ckpt_check(d->pid, &cw);
 	if (err) {
 		snprintf(why, whycap, "%s", err == -ESRCH ? "no such process" : cw.words);
 		return err;
 	}
-	err = ptr_seize(d->pid, false);
-	if (err) {
-		snprintf(why, whycap, "cannot freeze it: %s", strerror(-err));
-		return err;
-	}
-	err = ptr_getregs(d->pid, &d->regs);
-	if (!err)
-		err = ckpt_dump(d->pid, &img, &cw);
-	if (err) {
-		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
-		goto out_detach;
-	}
+	/* before the freeze: the connection, and the target forks the
+	 * process's stub while we freeze and dump */
 	err = mig_chan_connect(&d->ch, a->target_addr, a->target_port, a->self_id, a->target_id,
 		a->key, 5000);
 	if (err) {
 		snprintf(why, whycap, "node %u is down (cannot connect: %s)", a->target_id,
 			err == -EACCES ? "wrong cluster key" : strerror(-err));
-		goto out_detach;
+		return err;
 	}
 	b.home_id = a->self_id;
 	b.pid = (uint32_t)d->pid;
 	b.uid = a->uid;
 	b.gid = a->gid;
-	b.image_len = ckpt_image_encoded_size(img);
-	snprintf(b.comm, sizeof(b.comm), "%s", img->comm);
+	b.image_len = 0; /* not known yet: the image's header says */
+	read_comm(d->pid, b.comm);
 	n = migp_begin_encode(buf, sizeof(buf), &b);
 	err = n < 0 ? n : mig_chan_send(&d->ch, LINK_MIG_BEGIN, buf, (size_t)n);
-	/* the target says "ready" (or why not) before we stream the image */
-	if (!err)
-		err = wait_ack(d, &ack, 10000, why, whycap);
-	if (err)
-		goto out_detach;
-	err = mig_chan_send_image(&d->ch, img);
 	if (err) {
-		snprintf(why, whycap, "sending the image to node %u: %s", a->target_id,
-			strerror(-err));
+		snprintf(why, whycap, "node %u: %s", a->target_id, strerror(-err));
+		mig_chan_close(&d->ch);
+		return err;
+	}
+	tf = now_us();
+	err = ptr_seize(d->pid, false);
+	if (err) {
+		snprintf(why, whycap, "cannot freeze it: %s", strerror(-err));
+		mig_chan_close(&d->ch);
+		return err;
+	}
+	err = ptr_getregs(d->pid, &d->regs);
+	if (!err)
+		err = ckpt_dump_layout(d->pid, &img, &cw);
+	if (err) {
+		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
 		goto out_detach;
 	}
-	err = wait_ack(d, &ack, 60000, why, whycap);
+	len = ckpt_image_encoded_size(img);
+	/* the image goes at once; the target's "ready" (or why not) is read
+	 * after it, as the target had the stream's start to prepare on */
+	err = mig_xfer_send(&d->ch, d->pid, img);
+	if (err) {
+		/* a refusal closes the stream: its reason is the better one */
+		if (wait_ack(d, &ack, 1000, why, whycap) == 0)
+			snprintf(why, whycap, "sending the image to node %u: %s", a->target_id,
+				strerror(-err));
+		goto out_detach;
+	}
+	err = wait_ack(d, &ack, 10000, why, whycap);
+	if (!err)
+		err = wait_ack(d, &ack, 60000, why, whycap);
 	if (err)
 		goto out_detach;
-	pr_info("process %d (%s) now runs on node %u as %u: %zu KiB in %llu ms", d->pid, img->comm,
-		a->target_id, ack.rpid, (size_t)(b.image_len >> 10),
-		(unsigned long long)(now_us() - t0) / 1000);
+	pr_info("process %d (%s) now runs on node %u as %u: %llu KiB in %llu ms (frozen %llu ms)",
+		d->pid, img->comm, a->target_id, ack.rpid, (unsigned long long)(len >> 10),
+		(unsigned long long)(now_us() - t0) / 1000, (unsigned long long)(now_us() - tf) / 1000);
 	ckpt_image_free(img);
 	d->rpid = ack.rpid;
 	return 0;
 out_detach:
 	ckpt_image_free(img);
-	if (d->ch.fd > 0)
-		mig_chan_close(&d->ch);
+	mig_chan_close(&d->ch);
 	if (ptr_setregs(d->pid, &d->regs) == 0 && ptr_detach(d->pid))
 		pr_warn("process %d: detach failed", d->pid);
 	return err;
@@ -976,7 +1039,7 @@ static void finish(struct deputy *d, const struct migp_exit *e)
 static int go_home(struct deputy *d)
 {
 	struct ckpt_restore_opts opts;
-	struct ckpt_image *img = NULL;
+	struct ckpt_restorer *rs;
 	struct migp_begin b;
 	struct migp_ack ack = { 0 };
 	uint8_t buf[MIGP_ACK_SIZE];
@@ -1014,18 +1077,17 @@ static int go_home(struct deputy *d)
 		else if (!(err = unpark(d)) && !(err = serve_syscall(d, body, blen)))
 			err = park(d);
 	}
-	if (!err)
-		err = mig_chan_recv_image(&d->ch, b.image_len, &img);
+	/* out of the parking read; our parking pipe and scratch go, the
+	 * image has the rest: it is rebuilt inside the home process as it
+	 * arrives */
 	if (!err)
 		err = unpark(d);
 	if (err)
 		return err;
 	/* our parking pipe, loop and scratch go; the image has the rest */
 	if (sys(d, &ret, SYS_close, (uint64_t)d->park_fd, 0, 0, 0, 0, 0) ||
-		(d->agent && sys(d, &ret, SYS_close, (uint64_t)d->agent_pfd, 0, 0, 0, 0, 0))) {
-		ckpt_image_free(img);
+		(d->agent && sys(d, &ret, SYS_close, (uint64_t)d->agent_pfd, 0, 0, 0, 0, 0)))
 		return -ESRCH;
-	}
 	close(d->wake_fd);
 	d->wake_fd = -1;
 	if (d->agent) {
@@ -1035,8 +1097,9 @@ static int go_home(struct deputy *d)
 	}
 	ckpt_restore_opts_init(&opts);
 	opts.stub = d->pid;
-	err = ckpt_restore(img, &opts, &pid);
-	ckpt_image_free(img);
+	err = ckpt_restore_prepare(&opts, &rs);
+	if (!err)
+		err = mig_xfer_recv(&d->ch, b.image_len, rs, &opts, &pid);
 	ack.err = err;
 	if (err)
 		snprintf(ack.why, sizeof(ack.why), "cannot restore it at home: %s", strerror(-err));

@@ -9,6 +9,7 @@
 #include "mig/chan.h"
 #include "mig/filter.h"
 #include "mig/fork.h"
+#include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -67,48 +68,6 @@ static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
 	snprintf(a.why, sizeof(a.why), "%s", why ? why : "");
 	n = migp_ack_encode(buf, sizeof(buf), &a);
 	return n < 0 ? n : mig_chan_send(ch, LINK_MIG_ACK, buf, (size_t)n);
-}
-
-/* After the restore: the owner's ids, then the seccomp filter. */
-static int prepare_copy(pid_t pid, uid_t uid, gid_t gid)
-{
-	struct sock_filter insns[128];
-	struct sock_fprog prog;
-	struct ptr_inject *ij = ptr_inject_new(pid);
-	long ret, scratch;
-	int n, err = -EIO;
-
-	if (!ij)
-		return -ESRCH;
-	n = mig_filter_build(insns, ARRAY_SIZE(insns));
-	if (n < 0)
-		goto out;
-	if (ptr_sys(ij, &ret, SYS_setgroups, 0, 0) || ret < 0 ||
-		ptr_sys(ij, &ret, SYS_setresgid, gid, gid, gid) || ret < 0 ||
-		ptr_sys(ij, &ret, SYS_setresuid, uid, uid, uid) || ret < 0) {
-		pr_err("copy %d: cannot take the owner's ids %u/%u", pid, uid, gid);
-		err = -EPERM;
-		goto out;
-	}
-	if (ptr_sys(ij, &scratch, SYS_mmap, 0, 4096 * 2, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) || scratch < 0)
-		goto out;
-	prog.len = (unsigned short)n;
-	prog.filter = (struct sock_filter *)(scratch + 64);
-	if (ptr_write_mem(pid, (uint64_t)scratch, &prog, sizeof(prog)) ||
-		ptr_write_mem(pid, (uint64_t)scratch + 64, insns, (size_t)n * sizeof(insns[0])))
-		goto out;
-	if (ptr_sys(ij, &ret, SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || ret < 0 ||
-		ptr_sys(ij, &ret, SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, scratch) || ret < 0) {
-		pr_err("copy %d: cannot install the forwarding filter (%ld)", pid, ret);
-		goto out;
-	}
-	if (ptr_sys(ij, &ret, SYS_munmap, scratch, 4096 * 2))
-		goto out;
-	err = 0;
-out:
-	ptr_inject_free(ij, true);
-	return err;
 }
 
 static int mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
@@ -605,8 +564,9 @@ static int send_home(struct remote *r)
 			if (ptr_setregs(r->pid, &regs))
 				return -ESRCH;
 			/* our SIGSTOP is still pending: let it stop the copy
-			 * on its way back to user mode, before any instruction
-			 * (a dump with it pending would trip over it) */
+			 * at the syscall instruction (the call skipped), or
+			 * the dump's first injected call would meet it */
+			r->restart_nr = -1;
 			if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
 				return -ESRCH;
 			continue;
@@ -632,7 +592,7 @@ static int send_home(struct remote *r)
 		if (ptrace(PTRACE_CONT, r->pid, NULL, (void *)(long)WSTOPSIG(st)) < 0)
 			return -ESRCH;
 	}
-	err = ckpt_dump(r->pid, &img, &why);
+	err = ckpt_dump_layout(r->pid, &img, &why);
 	if (err) {
 		pr_err("guest %d: cannot dump it to send it home: %s %s (%s)", r->pid, why.words,
 			why.detail, strerror(-err));
@@ -645,7 +605,7 @@ static int send_home(struct remote *r)
 	n = migp_begin_encode(buf, sizeof(buf), &b);
 	err = n < 0 ? n : mig_chan_send(r->ch, LINK_MIG_BEGIN, buf, (size_t)n);
 	if (!err)
-		err = mig_chan_send_image(r->ch, img);
+		err = mig_xfer_send(r->ch, r->pid, img);
 	ckpt_image_free(img);
 	if (!err)
 		err = mig_chan_recv(r->ch, &type, &body, &blen, 60000);
@@ -825,7 +785,7 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	const struct migp_begin *b)
 {
 	struct ckpt_restore_opts opts;
-	struct ckpt_image *img = NULL;
+	struct ckpt_restorer *rs = NULL;
 	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
 	sigset_t set;
 
@@ -843,6 +803,20 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 
 	ckpt_restore_opts_init(&opts);
 	opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = devnull;
+	/* the end of the restore: the owner's ids, then the forwarding filter
+	 * (local calls run, others stop for us) */
+	struct sock_filter insns[128];
+	int nf = mig_filter_build(insns, ARRAY_SIZE(insns));
+
+	if (nf < 0) {
+		ack(ch, nf, 0, "cannot build the forwarding filter");
+		return 1;
+	}
+	opts.set_ids = true;
+	opts.uid = b->uid;
+	opts.gid = b->gid;
+	opts.filter = insns;
+	opts.filter_len = (unsigned)nf;
 	err = ckpt_stub_fork(&opts, &stub);
 	if (err) {
 		ack(ch, err, 0, "cannot create a process here");
@@ -851,27 +825,27 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	opts.stub = stub;
 	if (a->cgroup && load_cgroup_attach(a->cgroup, stub))
 		pr_warn("guest from node %u: cannot put it in cgroup %s", b->home_id, a->cgroup);
-	err = ack(ch, 0, 0, "ready");
+	/* the stub emptied now, while home freezes and dumps (home streams
+	 * the image without waiting for this answer) */
+	err = ckpt_restore_prepare(&opts, &rs);
 	if (err) {
-		kill(stub, SIGKILL);
-		waitpid(stub, NULL, __WALL);
+		ack(ch, err, 0, "cannot prepare a process here");
 		return 1;
 	}
-	err = mig_chan_recv_image(ch, b->image_len, &img);
+	err = ack(ch, 0, 0, "ready");
 	if (err) {
-		snprintf(why, sizeof(why), "bad image from node %u: %s", b->home_id, strerror(-err));
-		goto fail;
+		ckpt_restore_abort(rs);
+		return 1;
 	}
-	err = ckpt_restore(img, &opts, &r.pid);
-	ckpt_image_free(img);
+	/* the image is rebuilt in the stub as it arrives */
+	err = mig_xfer_recv(ch, b->image_len, rs, &opts, &r.pid);
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot restore it: %s", a->self_id,
 			strerror(-err));
 		goto fail;
 	}
-	err = prepare_copy(r.pid, b->uid, b->gid);
-	if (!err && ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
-			    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+	if (ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
+		    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
 		err = -errno;
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot prepare it: %s", a->self_id,

@@ -3,8 +3,9 @@
  * big-endian, fixed layouts; decoders want the exact size.
  *
  *   home (deputy)                         target (remote)
- *   MIG_BEGIN {who, image size}  ------->
- *   MIG_IMAGE chunks             ------->
+ *   MIG_BEGIN {who, image size}  ------->  (sent before the freeze: size 0)
+ *                                <-------  MIG_ACK {0} ready (a stub is forked) or {-errno, why}
+ *   MIG_IMAGE chunks             ------->  (mig/xfer.h: layout, then contents)
  *                                <-------  MIG_ACK {0, remote pid} (commit) or {-errno, why}
  *                                <-------  SYSCALL (rsys request)
  *   SYSRET (rsys reply)          ------->
@@ -30,7 +31,7 @@ struct migp_begin {
 	uint16_t home_id;
 	uint32_t pid;  /* the home pid: what getpid() answers */
 	uint32_t uid, gid;
-	uint64_t image_len;
+	uint64_t image_len; /* 0: not known yet (the image's own header says) */
 	char comm[MIGP_COMM_LEN]; /* NUL-terminated */
 };
 #define MIGP_BEGIN_SIZE (2 + 4 + 4 + 4 + 8 + MIGP_COMM_LEN)

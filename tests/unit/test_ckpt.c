@@ -292,6 +292,160 @@ static void test_wire(void)
 	ckpt_image_free(img);
 }
 
+/* what a decoder with a sink delivered */
+struct got {
+	const struct ckpt_image *want;
+	int layouts, bad;
+	uint64_t next;		/* the address the next contents must start at */
+	uint64_t bytes;
+	int fail_at;		/* return -EIO at this call of data (0: never) */
+	int calls;
+};
+
+static int got_layout(void *ctx, const struct ckpt_image *img)
+{
+	struct got *g = ctx;
+
+	g->layouts++;
+	if (!img->lazy || img->nr_regions != g->want->nr_regions || g->bytes)
+		g->bad++;
+	for (uint32_t i = 0; i < img->nr_regions; i++)
+		if (img->regions[i].data || img->regions[i].start != g->want->regions[i].start)
+			g->bad++;
+	return 0;
+}
+
+static int got_data(void *ctx, uint64_t addr, const void *p, size_t len)
+{
+	struct got *g = ctx;
+	const struct ckpt_region *r = NULL;
+
+	if (++g->calls == g->fail_at)
+		return -EIO;
+	for (uint32_t i = 0; i < g->want->nr_regions; i++)
+		if (addr >= g->want->regions[i].start && addr < g->want->regions[i].end)
+			r = &g->want->regions[i];
+	if (!g->layouts || !r || !(r->flags & CKPT_RF_DATA) || addr + len > r->end ||
+	    (addr != g->next && addr != r->start) || addr < g->next ||
+	    memcmp((const uint8_t *)r->data + (addr - r->start), p, len))
+		g->bad++;
+	g->next = addr + len;
+	g->bytes += len;
+	return 0;
+}
+
+static int decode_sink(const uint8_t *buf, size_t len, size_t piece, struct got *g,
+	struct ckpt_image **out)
+{
+	struct ckpt_decode_sink sk = { got_layout, got_data, g };
+	struct ckpt_decoder *d = ckpt_image_decode_new_sink(NULL, &sk);
+	size_t pos = 0, used;
+	int err = -EAGAIN;
+
+	if (!d)
+		return -ENOMEM;
+	while (pos < len && err == -EAGAIN) {
+		size_t n = len - pos < piece ? len - pos : piece;
+
+		err = ckpt_image_decode_feed(d, buf + pos, n, &used);
+		pos += used;
+	}
+	if (out)
+		*out = ckpt_image_decode_take(d);
+	ckpt_image_decode_free(d);
+	return err;
+}
+
+/* contents straight to a sink, in pieces; the layout first, lazily */
+static void test_wire_sink(void)
+{
+	/* 300 pages: more than one CKPT_WIRE_CHUNK per region */
+	struct ckpt_image *img = sample(300), *back = NULL;
+	struct sink s = { 0 }, l = { 0 };
+	size_t pieces[] = { 1 << 20, 4093, 61 };
+	uint8_t h[CKPT_WIRE_DATA_HDR];
+	int err = 0;
+
+	if (!ok(img != NULL, "sink: sample image"))
+		return;
+	is_int(ckpt_image_encode(img, sink_write, &s), 0, "sink: encode");
+	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		struct got g = { .want = img };
+
+		is_int(decode_sink(s.buf, s.len, pieces[k], &g, &back), 0, "sink: decode");
+		ok(g.layouts == 1 && !g.bad, "sink: one layout, then ascending contents that match");
+		is_int(g.bytes, ckpt_image_data_bytes(img), "sink: every byte of contents");
+		ok(back && back->lazy && back->nr_regions == img->nr_regions &&
+			   back->regions[0].data == NULL && back->pid == img->pid,
+		   "sink: the image taken is lazy");
+		ckpt_image_free(back);
+		back = NULL;
+	}
+	{	/* a sink's error stops the decoder and is passed on */
+		struct got g = { .want = img, .fail_at = 2 };
+
+		is_int(decode_sink(s.buf, s.len, 4093, &g, NULL), -EIO, "sink: its error passed on");
+	}
+	/* the layout, then contents the caller writes itself: the same bytes */
+	is_int(ckpt_image_encode_layout(img, sink_write, &l), 0, "layout: encode");
+	for (uint32_t i = 0; !err && i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+
+		for (uint64_t off = 0; (r->flags & CKPT_RF_DATA) && off < r->end - r->start;
+		     off += CKPT_WIRE_CHUNK) {
+			uint64_t n = r->end - r->start - off;
+
+			n = n < CKPT_WIRE_CHUNK ? n : CKPT_WIRE_CHUNK;
+			ckpt_wire_data_hdr(h, r->start + off, n);
+			err |= sink_write(&l, h, sizeof(h));
+			err |= sink_write(&l, (uint8_t *)r->data + off, n);
+		}
+	}
+	ckpt_wire_end(h);
+	err |= sink_write(&l, h, CKPT_WIRE_SEC_LEN);
+	ok(!err && l.len == s.len && !memcmp(l.buf, s.buf, s.len),
+	   "layout + DATA sections by hand: the very bytes of encode");
+	/* a lazy image has no contents to encode, but its layout encodes */
+	{
+		struct ckpt_image *lz = NULL;
+		struct got g = { .want = img };
+		struct sink t = { 0 };
+
+		is_int(decode_sink(s.buf, s.len, 1 << 20, &g, &lz), 0, "lazy: decoded");
+		is_int(lz ? ckpt_image_encode(lz, sink_write, &t) : 0, -EINVAL,
+		       "lazy: no full encode");
+		t.len = 0;
+		is_int(lz ? ckpt_image_encode_layout(lz, sink_write, &t) : -1, 0, "lazy: layout encodes");
+		ok(t.len < s.len && !memcmp(t.buf, s.buf, t.len), "lazy: the same layout bytes");
+		is_int(ckpt_image_encoded_size(lz), s.len, "lazy: the same encoded size");
+		ckpt_image_free(lz);
+		free(t.buf);
+	}
+	/* contents claimed for the wrong address are refused: the first DATA
+	 * section (right after the layout) names the second one's address */
+	{
+		struct sink t = { 0 };
+		struct got g = { .want = img };
+		uint8_t *x = malloc(s.len);
+		size_t first;
+
+		if (x && !ckpt_image_encode_layout(img, sink_write, &t)) {
+			first = t.len;
+			memcpy(x, s.buf, s.len);
+			memcpy(x + first + CKPT_WIRE_SEC_LEN,
+			       s.buf + first + CKPT_WIRE_DATA_HDR + CKPT_WIRE_CHUNK + CKPT_WIRE_SEC_LEN,
+			       8);
+			is_int(decode_sink(x, s.len, 4093, &g, NULL), -EBADMSG,
+			       "sink: contents at the wrong address refused");
+		}
+		free(x);
+		free(t.buf);
+	}
+	free(l.buf);
+	free(s.buf);
+	ckpt_image_free(img);
+}
+
 static int write_corpus(const char *dir)
 {
 	static const uint64_t sizes[] = { 1, 2 };
@@ -349,5 +503,6 @@ int main(int argc, char **argv)
 		return write_corpus(argv[2]);
 	test_maps();
 	test_wire();
+	test_wire_sink();
 	return tap_done();
 }
