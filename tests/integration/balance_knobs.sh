@@ -107,6 +107,11 @@ has_ready() { grep -qx READY "$1"; }
 wait_until 20 has_ready "$D/hog.out" || t_bail "memhog did not start"
 t_ok "memory ushering: the 270 MiB process leaves the 320 MiB node" wait_until 20 away "$h"
 t_like "$(cat "$D/node1/omd.log")" "balancer: process $h 1 -> [23] \(memory" "for memory, says the log"
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+t_ok "its home copy gave its memory back (VmRSS $(rss_kb "$h") KiB < 32 MiB)" [ "$(rss_kb "$h")" -lt 32768 ]
+t_ok "node 1's free memory shows it" wait_until 5 sh -c "OPENMOSIX_DIR=$D/node1 mosctl status --json | jq -e '.self.mem > 150' >/dev/null"
+t_ok "brought home by hand" node 1 migrate "$h" home
+t_ok "and its memory is back at home" [ "$(rss_kb "$h")" -gt 200000 ]
 kill -USR1 "$h"; rc=0; wait "$h" || rc=$?
 t_is "$rc:$(tr '\n' ' ' <"$D/hog.out")" "0:READY PASS " "its memory is intact"
 t_done
