@@ -55,7 +55,7 @@ struct bal_proc {
 	double mb;               /* resident size, MiB */
 	double io_rate;          /* calls/s it would forward from away */
 	uint64_t age_ms;         /* since it came under care */
-	uint64_t since_move_ms;  /* since its last migration (its age if none) */
+	uint64_t since_move_ms;  /* since its last migration (huge if none) */
 	unsigned recent_moves;   /* migrations in the last 10 s */
 	bool locked;             /* no automatic migration */
 	bool placed;             /* placed by hand: not moved for load or I/O (memory still) */

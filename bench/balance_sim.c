@@ -219,7 +219,7 @@ static struct result run(const struct sim *tmpl, enum mode mode, enum bal_policy
 					.demand = 1.0, .mb = jb->mb,
 					.age_ms = (uint64_t)((t - jb->arrive) * 1000),
 					.recent_moves = recent };
-				procs[np].since_move_ms = last ? now - last : procs[np].age_ms;
+				procs[np].since_move_ms = last ? now - last : UINT64_MAX / 2;
 				pidx[np++] = j;
 			}
 			k = bal_decide(&bp, view, nv, procs, np, mv, 8);

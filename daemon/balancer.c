@@ -235,7 +235,8 @@ static void fill_proc(struct node *n, struct om_proc *p, struct bal_proc *b, uin
 	b->mb = p->mb;
 	b->io_rate = p->io_rate;
 	b->age_ms = now - p->adopted_ms;
-	b->since_move_ms = last ? now - last : b->age_ms;
+	/* never moved: only min_age holds it, not the stay after a move */
+	b->since_move_ms = last ? now - last : UINT64_MAX / 2;
 	b->recent_moves = procs_recent_moves(p, now, 10000);
 	b->locked = p->opts.lock;
 	b->placed = p->placed;
