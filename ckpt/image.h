@@ -156,6 +156,10 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_m
  * are read from the still stopped pid as they are sent (mig/xfer.c). */
 int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_must_check;
 
+/* Restoring. Terminology (CRIU's): the "stub" is the real, empty process an
+ * image is rebuilt in: a traced child forked for it (ckpt_stub_fork) or,
+ * when a process comes home, the original process itself. It is not a
+ * placeholder in the code sense. */
 struct ckpt_restore_opts {
 	pid_t stub;		/* from ckpt_stub_fork, or 0 to fork one now */
 	int stdio[3];		/* fds the stub dup2()s onto 0..2; -1 = keep */
@@ -168,7 +172,8 @@ struct ckpt_restore_opts {
 	unsigned filter_len;
 };
 
-/* opts with no stub, stdio kept, ids kept, no filter */
+/* opts: no stub process given yet (one is forked), stdio kept, ids kept,
+ * no filter */
 void ckpt_restore_opts_init(struct ckpt_restore_opts *opts);
 
 /* Fork the stub that a restore fills: a traced child stopped in SIGSTOP,
@@ -183,8 +188,8 @@ int ckpt_restore(const struct ckpt_image *img, const struct ckpt_restore_opts *o
 
 /* The same in steps, for contents that arrive while the address space is
  * built (mig/xfer.c):
- *   ckpt_restore_prepare(opts, &rs)     the stub (opts->stub, or a new one)
- *        emptied: its own memory unmapped, its vDSO parked (before any
+ *   ckpt_restore_prepare(opts, &rs)     the target process (opts->stub,
+ *        or a newly forked one) emptied: its own memory unmapped, its vDSO parked (before any
  *        image is known)
  *   ckpt_restore_layout(rs, layout)     the layout's address space, empty
  *        and writable, and its task state; layout may be lazy and must

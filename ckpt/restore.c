@@ -238,9 +238,9 @@ static void restart_fixup(struct user_regs_struct *r)
 	r->orig_rax = (unsigned long long)-1;
 }
 
-/* The restorer's own mapping in the stub, next to the parked vDSO: the
+/* The restorer's own mapping in the target process, next to the parked vDSO: the
  * batch loop (ckpt/ptrace.h), what some calls point to, and the table of
- * calls. Nearly every step is one batch: one stop of the stub for dozens
+ * calls. Nearly every step is one batch: one stop of the target for dozens
  * of calls, instead of one each. */
 #define SCR_LEN (64 * 1024)
 #define SCR_MM 256				/* struct prctl_mm_map */

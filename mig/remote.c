@@ -94,6 +94,13 @@ static int send_exit(struct remote *r, int kind, int code, bool core)
 	return n < 0 ? n : mig_chan_send(r->ch, LINK_EXIT, buf, (size_t)n);
 }
 
+/* the copy ended with wait status st: tell home how */
+static int send_exit_status(struct remote *r, int st)
+{
+	return send_exit(r, WIFEXITED(st) ? MIGP_EXITED : MIGP_KILLED,
+		WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), WIFSIGNALED(st) && WCOREDUMP(st));
+}
+
 /* a frame from home while the copy runs or waits: SIGNAL or KILL */
 static int home_frame(struct remote *r, uint16_t type, const uint8_t *body, size_t len)
 {
@@ -544,9 +551,7 @@ static int send_home(struct remote *r)
 		if (waitpid(r->pid, &st, __WALL) != r->pid)
 			return -ESRCH;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			send_exit(r, WIFEXITED(st) ? MIGP_EXITED : MIGP_KILLED,
-				WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-				WIFSIGNALED(st) && WCOREDUMP(st));
+			send_exit_status(r, st);
 			return 0;
 		}
 		if (!WIFSTOPPED(st))
@@ -649,9 +654,7 @@ static int run(struct remote *r)
 
 			if (WIFEXITED(st) || WIFSIGNALED(st)) {
 				if (!r->exit_sent)
-					send_exit(r, WIFEXITED(st) ? MIGP_EXITED : MIGP_KILLED,
-						WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-						WIFSIGNALED(st) && WCOREDUMP(st));
+					send_exit_status(r, st);
 				return 0;
 			}
 			if (!WIFSTOPPED(st))
