@@ -12,7 +12,7 @@ void bal_params_default(struct bal_params *p, uint16_t home)
 	p->home = home;
 	p->policy = BAL_MOSIX;
 	p->stab = 1.3;
-	p->min_age_ms = 1000;
+	p->min_age_ms = 500;
 	p->min_stay_ms = 2000;
 	p->max_moves = 3;
 	p->link_mb_s = 200;

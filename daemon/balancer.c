@@ -32,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BAL_TICK_MS 500
-#define BAL_MAX_MOVES 2       /* started per tick */
+#define BAL_TICK_MS 250
+#define BAL_MAX_MOVES 4       /* started per tick */
 #define BAL_PENDING_MS 2500   /* how long a started move corrects the view */
 #define BAL_MAX_PENDING 64
 #define BAL_MAX_VIEW 4096
@@ -169,6 +169,24 @@ static void sample_proc(struct node *n, struct om_proc *p, uint64_t now)
 		p->mb = mb;
 }
 
+/* a process running away: its forwarded reads and writes are carried out
+ * by its home process, so the home pid's own call counters are its I/O
+ * rate (CPU demand stays the last value measured here) */
+static void sample_away(struct om_proc *p, uint64_t now)
+{
+	uint64_t calls;
+
+	if (read_io_calls(p->pid, &calls))
+		return;
+	if (p->io_sampled_ms && now > p->io_sampled_ms && calls >= p->io_calls) {
+		double dt = (double)(now - p->io_sampled_ms) / 1000.0;
+
+		p->io_rate = 0.5 * p->io_rate + 0.5 * (double)(calls - p->io_calls) / dt;
+	}
+	p->io_calls = calls;
+	p->io_sampled_ms = now;
+}
+
 static double one_of(uint32_t speed, double capacity_cores)
 {
 	if (!speed)
@@ -302,8 +320,12 @@ static void tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(t, BAL_TICK_MS);
 	procs_poll_exec(n);
 	for (size_t i = 0; (p = procs_at(i)); i++) {
-		if (p->where == n->self_id && !procs_busy(p))
+		if (p->where == n->self_id && !procs_busy(p)) {
 			sample_proc(n, p, now);
+			p->io_sampled_ms = 0;
+		} else if (!procs_busy(p)) {
+			sample_away(p, now);
+		}
 		if (procs_busy(p) || np >= BAL_MAX_VIEW)
 			continue;
 		if (p->where == n->self_id && kill(p->pid, 0) < 0)

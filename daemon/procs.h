@@ -44,6 +44,7 @@ struct om_proc {
 	double mb;             /* resident size, MiB */
 	double io_rate;        /* read/write calls per second */
 	uint64_t sampled_ms, sched_ns, io_calls; /* the previous sample */
+	uint64_t io_sampled_ms; /* away: the previous sample of io_calls */
 	double sampled_s;      /* seconds of history in demand */
 	uint64_t mig_start_ms; /* when the current migration out started */
 };

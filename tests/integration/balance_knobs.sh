@@ -100,10 +100,26 @@ t_ok "migrate PID balance hands it back to the balancer" node 1 migrate "$a" bal
 t_like "$(where_of "$a")" "^[23]$" "and it moves to a free node"
 stop_all "$a" "$b"
 
+# I/O: a job away that turns to forwarded I/O comes home (its calls are
+# carried out by its home process, whose counters node 1 samples)
+has_ready() { grep -qx READY "$1"; }
+omcluster run 1 --dir "$D" mosrun "$VICT/iophase" >"$D/io.out" 2>&1 &
+i=$!
+wait_until 20 has_ready "$D/io.out" || t_bail "iophase did not start"
+t_ok "iophase moved to node 2 by hand" node 1 migrate "$i" 2
+node 1 mosctl unlock "$i" >/dev/null
+at2() { [ "$(where_of "$i")" = 2 ]; }
+sleep 2
+t_ok "computing, it stays on node 2 once handed to the balancer" at2
+kill -USR1 "$i"
+t_ok "turned I/O-heavy, the balancer brings it home" wait_until 10 sh -c "[ \"\$(OPENMOSIX_DIR=$D/node1 mosctl where $i)\" = 1 ]"
+t_like "$(cat "$D/node1/omd.log")" "balancer: process $i 2 -> 1 \(io" "for I/O, says the log"
+kill -USR2 "$i"; rc=0; wait "$i" || rc=$?
+t_is "$rc:$(tr '\n' ' ' <"$D/io.out")" "0:READY PASS " "every byte it read was right"
+
 # memory ushering: node 1 (320 MiB) runs short: the big process leaves
 omcluster run 1 --dir "$D" mosrun "$VICT/memhog" 270 >"$D/hog.out" 2>&1 &
 h=$!
-has_ready() { grep -qx READY "$1"; }
 wait_until 20 has_ready "$D/hog.out" || t_bail "memhog did not start"
 t_ok "memory ushering: the 270 MiB process leaves the 320 MiB node" wait_until 20 away "$h"
 t_like "$(cat "$D/node1/omd.log")" "balancer: process $h 1 -> [23] \(memory" "for memory, says the log"

@@ -104,7 +104,7 @@ static void test_rules(void)
 
 	mknodes(nodes, 3, loads);
 	mkprocs(procs, 2, 1);
-	procs[0].age_ms = procs[1].age_ms = 500;
+	procs[0].age_ms = procs[1].age_ms = bp.min_age_ms - 1;
 	is_int(bal_decide(&bp, nodes, 3, procs, 2, mv, 4), 0, "young processes stay");
 
 	mknodes(nodes, 3, loads);
