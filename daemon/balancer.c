@@ -25,6 +25,7 @@
 #include "lib/util.h"
 #include "load/loadcalc.h"
 #include "map/map.h"
+#include "proto/msg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -54,6 +55,7 @@ static struct {
 	struct bal_node nodes[BAL_MAX_VIEW];
 	struct bal_proc view[BAL_MAX_VIEW];
 	struct om_proc *owner[BAL_MAX_VIEW];
+	unsigned ticks;
 } B;
 
 static void add_pending(uint16_t id, double load, bool floor, uint64_t ms)
@@ -185,6 +187,115 @@ static void sample_away(struct om_proc *p, uint64_t now)
 	}
 	p->io_calls = calls;
 	p->io_sampled_ms = now;
+}
+
+/* the child of `parent` that `tracer` traces (a guest's copy), or 0 */
+static pid_t traced_child(pid_t parent, pid_t tracer)
+{
+	char path[96], buf[1024], st[1024], *save = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+		long c = strtol(t, NULL, 10);
+		const char *tp;
+
+		snprintf(path, sizeof(path), "/proc/%ld/status", c);
+		if (c <= 0 || read_file(path, st, sizeof(st)) <= 0)
+			continue;
+		tp = strstr(st, "TracerPid:");
+		if (tp && strtol(tp + 10, NULL, 10) == (long)tracer)
+			return (pid_t)c;
+	}
+	return 0;
+}
+
+/* a guest's copy: its server's traced child, or (forked after a move) a
+ * child of another guest's server that this server traces */
+static pid_t copy_of(const struct om_guest *g)
+{
+	const struct om_guest *h;
+	pid_t c = traced_child(g->remote, g->remote);
+
+	for (size_t i = 0; !c && (h = guests_at(i)); i++)
+		if (h->remote && h->remote != g->remote)
+			c = traced_child(h->remote, g->remote);
+	return c;
+}
+
+/* Tell each home node what its guests here use (MSG_GUESTS): it cannot
+ * see them, and its balancer wants their CPU demand. */
+static void report_guests(struct node *n)
+{
+	static struct proto_guest_entry e[PROTO_GUEST_MAX_ENTRIES];
+	uint8_t body[PROTO_MAX_BODY];
+	const struct om_guest *g, *h;
+
+	for (size_t i = 0; (g = guests_at(i)); i++) {
+		size_t k = 0;
+		bool first = true;
+
+		if (!g->remote)
+			continue;
+		for (size_t j = 0; j < i && first; j++) /* each home once */
+			if ((h = guests_at(j)) && h->remote && h->home_id == g->home_id)
+				first = false;
+		if (!first)
+			continue;
+		for (size_t j = i; (h = guests_at(j)); j++) {
+			pid_t c;
+			uint64_t ns;
+			double mb;
+			int len;
+
+			if (!h->remote || h->home_id != g->home_id || (c = copy_of(h)) <= 0 ||
+				read_sched(c, &ns))
+				continue;
+			mb = read_rss_mb(c);
+			e[k++] = (struct proto_guest_entry){ .home_pid = (uint32_t)h->home_pid,
+				.sched_ns = ns, .rss_kb = mb > 0 ? (uint32_t)(mb * 1024.0) : 0 };
+			if (k == PROTO_GUEST_MAX_ENTRIES) {
+				len = proto_guests_encode(body, sizeof(body), e, k);
+				if (len > 0)
+					info_send(n, g->home_id, MSG_GUESTS, body, (size_t)len);
+				k = 0;
+			}
+		}
+		if (k) {
+			int len = proto_guests_encode(body, sizeof(body), e, k);
+
+			if (len > 0)
+				info_send(n, g->home_id, MSG_GUESTS, body, (size_t)len);
+		}
+	}
+}
+
+void balancer_guest_report(struct node *n, uint16_t from, const struct proto_guest_entry *e,
+	size_t cnt)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < cnt; i++) {
+		struct om_proc *p = procs_find((pid_t)e[i].home_pid);
+
+		if (!p || p->where != from || from == n->self_id || procs_busy(p))
+			continue; /* not ours, or not there: ignored */
+		if (p->rnode == from && p->rsampled_ms && now > p->rsampled_ms &&
+			e[i].sched_ns >= p->rsched_ns) {
+			double dt = (double)(now - p->rsampled_ms) / 1000.0;
+
+			p->sampled_s += dt;
+			p->demand = bal_demand_update(p->demand,
+				(double)(e[i].sched_ns - p->rsched_ns) / 1e9, dt, keep_for(n, p),
+				n->admin.decay_interval, p->sampled_s);
+		}
+		p->rnode = from;
+		p->rsched_ns = e[i].sched_ns;
+		p->rsampled_ms = now;
+		if (e[i].rss_kb)
+			p->mb = (double)e[i].rss_kb / 1024.0;
+	}
 }
 
 static double one_of(uint32_t speed, double capacity_cores)
@@ -319,10 +430,12 @@ static void tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 	ev_timer_start(t, BAL_TICK_MS);
 	procs_poll_exec(n);
+	if (++B.ticks % (1000 / BAL_TICK_MS) == 0)
+		report_guests(n);
 	for (size_t i = 0; (p = procs_at(i)); i++) {
 		if (p->where == n->self_id && !procs_busy(p)) {
 			sample_proc(n, p, now);
-			p->io_sampled_ms = 0;
+			p->io_sampled_ms = p->rsampled_ms = 0;
 		} else if (!procs_busy(p)) {
 			sample_away(p, now);
 		}

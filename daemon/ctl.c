@@ -348,6 +348,11 @@ static json_t *proc_json(struct node *n, pid_t pid)
 		if (p->where != n->self_id)
 			json_object_set_new(o, "remote_pid", json_integer(p->remote_pid));
 		json_object_set_new(o, "decay", json_string(p->opts.decay));
+		/* what the balancer knows of it (measured here, or reported by
+		 * the node it runs on) */
+		json_object_set_new(o, "demand", json_real((double)(int)(p->demand * 1000) / 1000));
+		json_object_set_new(o, "io_rate", json_real((double)(int)(p->io_rate * 10) / 10));
+		json_object_set_new(o, "rss_mb", json_real((double)(int)(p->mb * 10) / 10));
 		json_object_set_new(o, "parent", json_integer(p->parent));
 		char list[4096];
 

@@ -6,6 +6,7 @@
  * body -> act. Anything that fails is dropped, counted and (rate-limited)
  * logged; nothing from the network can stop or confuse the loop.
  */
+#include "daemon/balancer.h"
 #include "daemon/node.h"
 #include "gossip/gossip.h"
 #include "lib/ev.h"
@@ -117,6 +118,7 @@ static void handle(struct node *n, struct peer *p, const struct proto_msg_hdr *h
 	struct proto_info_entry ents[PROTO_INFO_MAX_ENTRIES];
 	struct proto_probe probe;
 	struct proto_probe_ack ack;
+	struct proto_guest_entry guests[PROTO_GUEST_MAX_ENTRIES];
 	size_t cnt;
 
 	switch (h->type) {
@@ -144,6 +146,12 @@ static void handle(struct node *n, struct peer *p, const struct proto_msg_hdr *h
 		if (proto_leave_decode(body, blen) < 0)
 			goto garbage;
 		members_left(n, p, now);
+		break;
+	case MSG_GUESTS:
+		if (proto_guests_decode(body, blen, guests, ARRAY_SIZE(guests), &cnt) < 0)
+			goto garbage;
+		members_heard(n, p, now);
+		balancer_guest_report(n, p->id, guests, cnt);
 		break;
 	default:
 		goto garbage;

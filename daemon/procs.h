@@ -45,6 +45,8 @@ struct om_proc {
 	double io_rate;        /* read/write calls per second */
 	uint64_t sampled_ms, sched_ns, io_calls; /* the previous sample */
 	uint64_t io_sampled_ms; /* away: the previous sample of io_calls */
+	uint64_t rsched_ns, rsampled_ms; /* away: the node's last report of its copy */
+	uint16_t rnode;         /* the node that report came from */
 	double sampled_s;      /* seconds of history in demand */
 	uint64_t mig_start_ms; /* when the current migration out started */
 };

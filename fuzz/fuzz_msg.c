@@ -45,6 +45,7 @@ static void decode_body(unsigned type, const uint8_t *b, size_t len)
 	struct proto_probe p;
 	struct proto_probe_ack a;
 	struct proto_announce an;
+	static struct proto_guest_entry g[PROTO_GUEST_MAX_ENTRIES];
 	size_t n = 0;
 	int r;
 
@@ -89,6 +90,20 @@ static void decode_body(unsigned type, const uint8_t *b, size_t len)
 			check(memcmp(out, b, len) == 0);
 		}
 		break;
+	case MSG_GUESTS:
+		r = proto_guests_decode(b, len, g, PROTO_GUEST_MAX_ENTRIES, &n);
+		if (r >= 0) {
+			check((size_t)r == len && n <= PROTO_GUEST_MAX_ENTRIES);
+			check(proto_guests_encode(out, sizeof(out), g, n) == r);
+			check(memcmp(out, b, len) == 0);
+			for (size_t k = 0; k < n; k++)
+				check(g[k].home_pid != 0);
+		} else {
+			check(r == -EBADMSG);
+		}
+		r = proto_guests_decode(b, len, g, 1, &n);
+		check(r == -EBADMSG || r == -ENOBUFS || (r >= 0 && n <= 1));
+		break;
 	default:
 		break;
 	}
@@ -116,12 +131,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	/* 2. as a body, every decoder */
-	for (unsigned t = MSG_INFO; t <= MSG_ANNOUNCE; t++)
+	for (unsigned t = MSG_INFO; t <= MSG_GUESTS; t++)
 		decode_body(t, data, size);
 
 	/* 3. sealed with the key, opened again */
 	if (size <= PROTO_MAX_BODY) {
-		h.type = size ? (uint8_t)(data[0] % (MSG_ANNOUNCE + 1)) : MSG_LEAVE;
+		h.type = size ? (uint8_t)(data[0] % (MSG_GUESTS + 1)) : MSG_LEAVE;
 		h.flags = size > 1 ? data[1] : 0;
 		h.sender = 1;
 		h.incarnation = size;
@@ -238,6 +253,16 @@ int main(int argc, char **argv)
 	an.flags = PROTO_ANNOUNCE_LEAVING;
 	n = proto_announce_encode(body, sizeof(body), &an);
 	emit_sealed(d, "announce-leaving", MSG_ANNOUNCE, body, n, FUZZ_NOW_US, fuzz_key);
+
+	{
+		struct proto_guest_entry ge[3] = {{.home_pid = 1234, .sched_ns = 987654321, .rss_kb = 2048},
+			{.home_pid = 77, .sched_ns = 0, .rss_kb = 0},
+			{.home_pid = 0xfffffffe, .sched_ns = ~0ull, .rss_kb = ~0u}};
+
+		n = proto_guests_encode(body, sizeof(body), ge, 3);
+		emit_sealed(d, "guests-3", MSG_GUESTS, body, n, FUZZ_NOW_US, fuzz_key);
+		emit(d, "body-guests-3", body, n);
+	}
 
 	/* valid MAC, but refused later or by the body decoder */
 	emit_sealed(d, "unknown-type", 99, body, 4, FUZZ_NOW_US, fuzz_key);

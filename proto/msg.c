@@ -109,6 +109,8 @@ const char *proto_msg_type_name(unsigned type)
 		return "leave";
 	case MSG_ANNOUNCE:
 		return "announce";
+	case MSG_GUESTS:
+		return "guests";
 	}
 	return "unknown";
 }
@@ -264,4 +266,48 @@ int proto_leave_decode(const uint8_t *buf, size_t len)
 {
 	(void)buf;
 	return len == 0 ? 0 : -EBADMSG;
+}
+
+int proto_guests_encode(uint8_t *buf, size_t cap, const struct proto_guest_entry *e, size_t n)
+{
+	size_t len = 1 + n * PROTO_GUEST_ENTRY_SIZE;
+
+	if (n > PROTO_GUEST_MAX_ENTRIES)
+		return -EMSGSIZE;
+	if (cap < len)
+		return -ENOBUFS;
+	wire_put_u8(buf, (uint8_t)n);
+	for (size_t k = 0; k < n; k++) {
+		uint8_t *q = buf + 1 + k * PROTO_GUEST_ENTRY_SIZE;
+
+		wire_put_u32(q, e[k].home_pid);
+		wire_put_u64(q + 4, e[k].sched_ns);
+		wire_put_u32(q + 12, e[k].rss_kb);
+	}
+	return (int)len;
+}
+
+int proto_guests_decode(
+	const uint8_t *buf, size_t len, struct proto_guest_entry *e, size_t max, size_t *n)
+{
+	size_t count;
+
+	if (len < 1)
+		return -EBADMSG;
+	count = wire_get_u8(buf);
+	if (count > PROTO_GUEST_MAX_ENTRIES || len != 1 + count * PROTO_GUEST_ENTRY_SIZE)
+		return -EBADMSG;
+	if (count > max)
+		return -ENOBUFS;
+	for (size_t k = 0; k < count; k++) {
+		const uint8_t *q = buf + 1 + k * PROTO_GUEST_ENTRY_SIZE;
+
+		e[k].home_pid = wire_get_u32(q);
+		e[k].sched_ns = wire_get_u64(q + 4);
+		e[k].rss_kb = wire_get_u32(q + 12);
+		if (!e[k].home_pid)
+			return -EBADMSG;
+	}
+	*n = count;
+	return (int)len;
 }

@@ -57,6 +57,7 @@ enum proto_msg_type {
 	MSG_PROBE_ACK = 3, /* yes: the nonce and own load: proto_probe_ack_encode() */
 	MSG_LEAVE = 4,	   /* leaving the cluster gracefully: empty body */
 	MSG_ANNOUNCE = 5,  /* autodiscovery: proto_announce_encode() */
+	MSG_GUESTS = 6,	   /* CPU use of guests, to their home: proto_guests_encode() */
 };
 
 struct proto_msg_hdr {
@@ -161,5 +162,29 @@ int proto_announce_encode(uint8_t *buf, size_t cap, const struct proto_announce 
 int proto_announce_decode(const uint8_t *buf, size_t len, struct proto_announce *a) __must_check;
 /* MSG_LEAVE: 0 if len == 0, else -EBADMSG. */
 int proto_leave_decode(const uint8_t *buf, size_t len) __must_check;
+
+/* MSG_GUESTS: what a node measures of the guests it runs, sent to each
+ * guest's home node (which cannot see them) about once a second:
+ * u8 count, then count entries of PROTO_GUEST_ENTRY_SIZE bytes:
+ *	home_pid u32 (never 0), sched_ns u64 (the copy's run time + run-queue
+ *	wait so far, /proc/PID/schedstat), rss_kb u32
+ * The home accepts an entry only for a process of its own that runs at the
+ * sender. */
+struct proto_guest_entry {
+	uint32_t home_pid;
+	uint64_t sched_ns;
+	uint32_t rss_kb;
+};
+
+#define PROTO_GUEST_ENTRY_SIZE 16
+#define PROTO_GUEST_MAX_ENTRIES ((PROTO_MAX_BODY - 1) / PROTO_GUEST_ENTRY_SIZE) /* 84 */
+
+/* Encode n entries: bytes used, -EMSGSIZE (n > PROTO_GUEST_MAX_ENTRIES) or
+ * -ENOBUFS. Decode into e[0..max): bytes used (= len), -EBADMSG (length
+ * does not match the count, too many, a home_pid of 0) or -ENOBUFS. */
+int proto_guests_encode(
+	uint8_t *buf, size_t cap, const struct proto_guest_entry *e, size_t n) __must_check;
+int proto_guests_decode(const uint8_t *buf, size_t len, struct proto_guest_entry *e, size_t max,
+	size_t *n) __must_check;
 
 #endif

@@ -117,6 +117,22 @@ t_like "$(cat "$D/node1/omd.log")" "balancer: process $i 2 -> 1 \(io" "for I/O, 
 kill -USR2 "$i"; rc=0; wait "$i" || rc=$?
 t_is "$rc:$(tr '\n' ' ' <"$D/io.out")" "0:READY PASS " "every byte it read was right"
 
+# demand of a job away: node 2 reports what its copy uses (MSG_GUESTS), so
+# node 1's balancer sees a job that stopped computing there go idle
+omcluster run 1 --dir "$D" mosrun "$VICT/iophase" idle >"$D/idle.out" 2>&1 &
+i=$!
+wait_until 20 has_ready "$D/idle.out" || t_bail "iophase idle did not start"
+demand() { node 1 mosctl where "$1" --json | jq .demand; }
+busy() { [ "$(demand "$i" | awk '{ print ($1 > 0.6) }')" = 1 ]; }
+t_ok "computing at home, its demand is high" wait_until 8 busy
+t_ok "moved to node 2 by hand" node 1 migrate "$i" 2
+kill -USR1 "$i"
+idle() { [ "$(demand "$i" | awk '{ print ($1 < 0.3) }')" = 1 ]; }
+t_ok "idle at node 2, the demand node 1 sees falls (node 2 reports it)" wait_until 15 idle
+t_diag "demand now $(demand "$i")"
+kill -USR2 "$i"; rc=0; wait "$i" || rc=$?
+t_is "$rc:$(tr '\n' ' ' <"$D/idle.out")" "0:READY PASS " "it ends well"
+
 # memory ushering: node 1 (320 MiB) runs short: the big process leaves
 omcluster run 1 --dir "$D" mosrun "$VICT/memhog" 270 >"$D/hog.out" 2>&1 &
 h=$!

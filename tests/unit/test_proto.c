@@ -598,6 +598,39 @@ static void test_key_file(void)
 	}
 }
 
+static void test_guests(void)
+{
+	struct proto_guest_entry e[PROTO_GUEST_MAX_ENTRIES + 1], d[PROTO_GUEST_MAX_ENTRIES];
+	uint8_t body[PROTO_MAX_BODY + 64];
+	size_t n = 0;
+	int len;
+
+	for (size_t k = 0; k <= PROTO_GUEST_MAX_ENTRIES; k++)
+		e[k] = (struct proto_guest_entry){ .home_pid = (uint32_t)(1000 + k),
+			.sched_ns = 0x0102030405060708ull * (k + 1), .rss_kb = (uint32_t)(k * 4096) };
+	is_int(PROTO_GUEST_MAX_ENTRIES, 84, "guests: 84 entries fit a datagram");
+	len = proto_guests_encode(body, sizeof(body), e, 2);
+	is_int(len, 1 + 2 * PROTO_GUEST_ENTRY_SIZE, "guests: encoded size");
+	ok(body[0] == 2 && body[1] == 0 && body[4] == 0xe8 && body[5] == 0x01 && body[12] == 0x08,
+		"guests: layout (count, big-endian pid and ns)");
+	is_int(proto_guests_decode(body, (size_t)len, d, 2, &n), len, "guests: decodes");
+	ok(n == 2 && d[1].home_pid == 1001 && d[1].sched_ns == e[1].sched_ns &&
+			d[1].rss_kb == 4096,
+		"guests: round trip");
+	is_int(proto_guests_decode(body, (size_t)len, d, 1, &n), -ENOBUFS, "guests: caller too small");
+	is_int(proto_guests_decode(body, (size_t)len - 1, d, 2, &n), -EBADMSG, "guests: short");
+	is_int(proto_guests_decode(body, 0, d, 2, &n), -EBADMSG, "guests: empty");
+	len = proto_guests_encode(body, sizeof(body), e, PROTO_GUEST_MAX_ENTRIES);
+	ok(len > 0 && len <= (int)PROTO_MAX_BODY, "guests: a full body fits");
+	is_int(proto_guests_encode(body, sizeof(body), e, PROTO_GUEST_MAX_ENTRIES + 1), -EMSGSIZE,
+		"guests: too many");
+	is_int(proto_guests_encode(body, 10, e, 1), -ENOBUFS, "guests: cap too small");
+	e[0].home_pid = 0;
+	len = proto_guests_encode(body, sizeof(body), e, 1);
+	is_int(proto_guests_decode(body, (size_t)len, d, 1, &n), -EBADMSG, "guests: pid 0 refused");
+	is_str(proto_msg_type_name(MSG_GUESTS), "guests", "guests: type name");
+}
+
 static void test_seq(void)
 {
 	uint64_t last = 0, a, b, c, d;
@@ -627,6 +660,7 @@ int main(void)
 	test_datagram(key);
 	test_golden();
 	test_seq();
+	test_guests();
 	test_key_file();
 	return tap_done();
 }

@@ -1,7 +1,8 @@
-/* iophase: a job that changes its nature. It computes until SIGUSR1, then
- * does nothing but small reads of a file (each one a forwarded call while
- * it runs away from home) until SIGUSR2, and checks every byte it read.
- * For the balancer: an I/O-heavy process away should come home. */
+/* iophase [idle]: a job that changes its nature. It computes until SIGUSR1,
+ * then does nothing but small reads of a file (each one a forwarded call
+ * while it runs away from home), or with "idle" nothing but sleep, until
+ * SIGUSR2, and checks every byte it read. For the balancer: an I/O-heavy
+ * process away should come home; an idle one's demand should fall. */
 #include "victim.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@ static void on_usr2(int sig)
 	stop_io = 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char path[] = "/tmp/om-iophase.XXXXXX";
 	unsigned char data[256], c;
@@ -40,6 +41,20 @@ int main(void)
 	alarm(0); /* runs as long as the harness wants */
 	while (!v_go)
 		sum = sum * 6364136223846793005ULL + ++n;
+	if (argc > 1 && !strcmp(argv[1], "idle")) {
+		sigset_t block, old;
+
+		sigemptyset(&block);
+		sigaddset(&block, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		while (!stop_io) {
+			sigset_t wait = old;
+
+			sigdelset(&wait, SIGUSR2);
+			sigsuspend(&wait);
+		}
+		return n ? v_pass() : v_fail("it never computed");
+	}
 	while (!stop_io) {
 		off_t off = (off_t)(reads % 256);
 
