@@ -222,8 +222,15 @@ static int dump_injected(pid_t pid, struct ckpt_image *img, uint64_t actions)
 	_Static_assert(DSCR_ACT + CKPT_NSIG * 32 <= DSCR_TABLE &&
 			       DSCR_TABLE + sizeof(calls) <= DSCR_LEN && PTR_BATCH_CODE_LEN <= DSCR_TID,
 		       "the dump's scratch layout");
+	uint64_t mask;
+
 	if (!ij)
 		return -ESRCH;
+	err = ptr_hold_signals(pid, &mask); /* a timer may fire meanwhile */
+	if (err) {
+		ptr_inject_free(ij, false);
+		return err;
+	}
 	err = ptr_sys(ij, &ret, __NR_mmap, 0, DSCR_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (err)
@@ -289,6 +296,12 @@ out:
 			err = e2;
 	}
 	ptr_inject_free(ij, true);
+	{
+		int e3 = ptr_release_signals(pid, mask);
+
+		if (!err && e3)
+			err = e3;
+	}
 	return err;
 }
 

@@ -308,6 +308,31 @@ struct ptr_inject *ptr_inject_new(pid_t pid)
 	return ij;
 }
 
+int ptr_hold_signals(pid_t pid, uint64_t *saved)
+{
+	uint64_t all = ~0ULL;
+
+	if (ptrace(PTRACE_GETSIGMASK, pid, (void *)sizeof(*saved), saved) < 0 ||
+		ptrace(PTRACE_SETSIGMASK, pid, (void *)sizeof(all), &all) < 0) {
+		int err = errno;
+
+		pr_err("signal mask of %d: %s", pid, ptr_why(err));
+		return -err;
+	}
+	return 0;
+}
+
+int ptr_release_signals(pid_t pid, uint64_t saved)
+{
+	if (ptrace(PTRACE_SETSIGMASK, pid, (void *)sizeof(saved), &saved) < 0) {
+		int err = errno;
+
+		pr_err("signal mask of %d: %s", pid, ptr_why(err));
+		return -err;
+	}
+	return 0;
+}
+
 int ptr_syscall(struct ptr_inject *ij, long nr, const long args[6], long *ret)
 {
 	struct user_regs_struct r = ij->saved;

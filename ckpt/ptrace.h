@@ -27,6 +27,13 @@ int ptr_seize(pid_t pid, bool exitkill) __ptr_must_check;
 /* Wait (with __WALL) until pid is in a ptrace stop; *status gets the raw
  * waitpid status. -ECHILD/-ESRCH if it died meanwhile (logged). */
 int ptr_wait_stop(pid_t pid, int *status) __ptr_must_check;
+
+/* Hold every signal of a stopped tracee (PTRACE_SETSIGMASK: all blocked),
+ * its mask saved in *saved, so that calls injected into it are not cut by
+ * a signal (a timer firing at home): they stay pending and come once the
+ * mask is given back (ptr_release_signals) and the tracee runs. */
+int ptr_hold_signals(pid_t pid, uint64_t *saved) __ptr_must_check;
+int ptr_release_signals(pid_t pid, uint64_t saved) __ptr_must_check;
 /* Detach from a stopped tracee, which then runs on. */
 int ptr_detach(pid_t pid) __ptr_must_check;
 

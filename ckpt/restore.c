@@ -698,7 +698,15 @@ int ckpt_restore_prepare(const struct ckpt_restore_opts *opts, struct ckpt_resto
 		}
 	}
 	rs->ij = ptr_inject_new(rs->pid);
-	err = rs->ij ? empty_stub(rs) : -ESRCH;
+	{
+		/* no signal may cut the restore's calls (a timer of the
+		 * process we restore into); the image's mask comes last */
+		uint64_t mask;
+
+		err = rs->ij ? ptr_hold_signals(rs->pid, &mask) : -ESRCH;
+	}
+	if (!err)
+		err = empty_stub(rs);
 	if (err) {
 		ckpt_restore_abort(rs);
 		return err;

@@ -618,10 +618,12 @@ static void release_home_memory(struct deputy *d)
 static int set_up_home(struct deputy *d)
 {
 	long ret;
-	uint64_t empty = 0;
+	uint64_t empty = 0, held;
 	int err;
 
 	err = find_insn(d->pid, &d->insn);
+	if (!err) /* signals wait while we set up (a timer fires at home) */
+		err = ptr_hold_signals(d->pid, &held);
 	if (err)
 		return err;
 	release_home_memory(d);
@@ -654,9 +656,6 @@ static int set_up_home(struct deputy *d)
 	if ((err && sys(d, &ret, SYS_close, (uint64_t)pfd[0], 0, 0, 0, 0, 0)) ||
 		sys(d, &ret, SYS_close, (uint64_t)pfd[1], 0, 0, 0, 0, 0))
 		return -ESRCH;
-	/* every signal must reach us: the real mask lives at the remote */
-	if (ptrace(PTRACE_SETSIGMASK, d->pid, (void *)sizeof(empty), &empty) < 0)
-		return -errno;
 	/* forwarded calls through a resident loop; OM_MIG_AGENT=0 keeps the
 	 * injection of every call (for comparison) */
 	const char *env = getenv("OM_MIG_AGENT");
@@ -664,7 +663,8 @@ static int set_up_home(struct deputy *d)
 	if (!(env && !strcmp(env, "0")) && (err = agent_plant(d)))
 		pr_warn("process %d: no resident loop (%s): its calls are injected one by one",
 			d->pid, strerror(-err));
-	return 0;
+	/* every signal must reach us now: the real mask lives at the remote */
+	return ptr_release_signals(d->pid, empty);
 }
 
 /* The target's MIG_ACK: 0, or -errno with why filled (its reason, or

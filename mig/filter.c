@@ -12,20 +12,12 @@
 #define MAX_NR 512
 
 /* special calls that simply run where the process runs: the tracer would
- * only let them through (timers fire where it runs; prctl is about the
- * process itself) */
+ * only let them through (prctl is about the process itself). Timers are
+ * not among them: real-time ones live at home (mig/remote.c) */
 static bool runs_here(long nr)
 {
 	switch (nr) {
 	case SYS_prctl:
-	case SYS_alarm:
-	case SYS_setitimer:
-	case SYS_getitimer:
-	case SYS_timer_create:
-	case SYS_timer_settime:
-	case SYS_timer_gettime:
-	case SYS_timer_getoverrun:
-	case SYS_timer_delete:
 		return true;
 	default:
 		return false;

@@ -36,6 +36,7 @@
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -507,16 +508,26 @@ static int on_syscall(struct remote *r)
 				return 0; /* anonymous memory is local */
 			ret = -ENODEV; /* file mappings after the move: not in this engine */
 			break;
-		case SYS_alarm:
 		case SYS_setitimer:
 		case SYS_getitimer:
+			if (a[0] != ITIMER_REAL)
+				return 0; /* CPU-time timers count where it runs */
+			/* fall through */
+		case SYS_alarm:
 		case SYS_timer_create:
 		case SYS_timer_settime:
 		case SYS_timer_gettime:
 		case SYS_timer_getoverrun:
 		case SYS_timer_delete:
+			/* real-time timers live in the home process, which
+			 * keeps them across every move; they fire there and
+			 * their signals come here like any other */
+			err = forward(r, nr, a, &ret);
+			if (err)
+				return err;
+			break;
 		case SYS_prctl:
-			return 0; /* timers fire where it runs */
+			return 0;
 		default:
 			ret = -ENOSYS; /* fork, exec, ptrace...: later work */
 			break;

@@ -37,6 +37,7 @@
 #include <sys/times.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <linux/capability.h>
 
 #include "rsys/names.h"
@@ -435,10 +436,48 @@ size_t rsys_max_io(void)
 	return RSYS_MAX_IO;
 }
 
+/* timers are special in that the caller decides: those that go home (real
+ * time ones: they must survive every move) carry these */
+static const struct rsys_shape sh_setitimer = { .a = { [1] = INF(sizeof(struct itimerval)),
+	[2] = OUTF(sizeof(struct itimerval)) } };
+static const struct rsys_shape sh_getitimer = { .a = { [1] = OUTF(sizeof(struct itimerval)) } };
+static const struct rsys_shape sh_timer_create = { .a = { [1] = INF(sizeof(struct sigevent)),
+	[2] = OUTF(sizeof(int)) } };
+static const struct rsys_shape sh_timer_settime = { .a = {
+	[2] = INF(sizeof(struct itimerspec)), [3] = OUTF(sizeof(struct itimerspec)) } };
+static const struct rsys_shape sh_timer_gettime = { .a = {
+	[1] = OUTF(sizeof(struct itimerspec)) } };
+static_assert(sizeof(struct itimerval) == 32 && sizeof(struct itimerspec) == 32 &&
+		      sizeof(struct sigevent) == 64,
+	"x86_64 timer structures");
+
 int rsys_shape_of(long nr, const uint64_t args[6], const struct rsys_shape **out)
 {
 	const struct rsys_shape *scalar = &sh_scalar;
 	const struct rsys_spec *s = spec_of(nr);
+
+	switch (nr) {
+	case __NR_alarm:
+	case __NR_timer_getoverrun:
+	case __NR_timer_delete:
+		*out = scalar;
+		return 0;
+	case __NR_setitimer:
+		*out = &sh_setitimer;
+		return 0;
+	case __NR_getitimer:
+		*out = &sh_getitimer;
+		return 0;
+	case __NR_timer_create:
+		*out = &sh_timer_create;
+		return 0;
+	case __NR_timer_settime:
+		*out = &sh_timer_settime;
+		return 0;
+	case __NR_timer_gettime:
+		*out = &sh_timer_gettime;
+		return 0;
+	}
 
 	/* signals to other processes are special only in that the caller
 	 * decides: those that go home are plain scalar calls */

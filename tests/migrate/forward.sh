@@ -94,6 +94,16 @@ for mp in read:2 eintr:2 pipe:2 read:2_home_3; do
 done
 start blocked nanosleep && hops "blocked nanosleep" 2 && finish blocked
 
+# --- timers: armed at home, re-armed at node 2, then 3 -> home -> 2 --------
+armed() { grep -qx ARMED "$D/timers.out"; }
+if start timers && hops timers 2; then
+	kill -USR2 "$VPID"
+	t_ok "timers: re-armed at node 2" wait_until 5 armed
+	hops timers 3 home 2 && finish timers "$(printf 'READY\nARMED\nPASS')"
+else
+	t_fail "timers did not start or move"; kill -9 "$VPID"; wait "$VPID"
+fi
+
 # --- 16 MiB to stdout from node 2 -----------------------------------------
 if start bigout && hops bigout 2; then
 	t0=$(t_now_us)
