@@ -62,6 +62,9 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 VICTIM_SRC := $(wildcard tests/migrate/victims/*.c)
 VICTIMS    := $(patsubst tests/migrate/victims/%.c,$(BUILD)/victims/%,$(VICTIM_SRC))
 STATIC_VICTIMS := $(VICTIMS:%=%-static)
+# and a few linked statically against musl (scripts/deps.sh installs it)
+MUSL_CC ?= musl-gcc
+MUSL_VICTIMS := $(patsubst %,$(BUILD)/victims/%-musl,identity files signals fpu mem)
 
 # Fuzz targets: fuzz/fuzz_NAME.c; replayed over fuzz/corpus/NAME by make check.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
@@ -75,7 +78,7 @@ BENCHES   := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL := bin/omd $(TOOLS) $(SCRIPTS)
 
 .PHONY: all clean check deps test bench demo fuzz fuzz-run format install
-all: $(ALL) $(UNITS) $(HELPERS) $(VICTIMS) $(STATIC_VICTIMS) $(FUZZ_REPLAY) $(BENCHES)
+all: $(ALL) $(UNITS) $(HELPERS) $(VICTIMS) $(STATIC_VICTIMS) $(MUSL_VICTIMS) $(FUZZ_REPLAY) $(BENCHES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -112,6 +115,10 @@ $(BUILD)/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBOM)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # victims are plain programs: no sanitizers, no project library
+$(BUILD)/victims/%-musl: tests/migrate/victims/%.c
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -static -o $@ $< -lm
+
 $(BUILD)/victims/%-static: tests/migrate/victims/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -static -o $@ $< -lm

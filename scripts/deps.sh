@@ -3,7 +3,7 @@
 # only those that are missing. Safe to run repeatedly.
 set -e
 PKGS="build-essential pkg-config libsodium-dev libjansson-dev libfuse3-dev fuse3 \
-libncurses-dev tmux iproute2 bc procps psmisc clang jq groff-base util-linux"
+libncurses-dev tmux iproute2 bc procps psmisc clang jq groff-base util-linux musl-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -67,8 +67,15 @@ for v in identity files pipes; do
 		finish "$v"
 	done
 done
-# a static build, for the raw system calls without libc's caches
+# a static build, for the raw system calls without libc's caches; and musl
 start identity-static && hops identity-static 3 && finish identity-static
+for v in identity-musl files-musl; do
+	if start "$v"; then
+		hops "$v" 2 home 3 && finish "$v"
+	else
+		t_fail "$v did not print READY"; kill -9 "$VPID"; wait "$VPID"
+	fi
+done
 
 # --- blocked in a system call at the move ---------------------------------
 # read: SIGUSR2 (SA_RESTART) while the read waits at home: it restarts;

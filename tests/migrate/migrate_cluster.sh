@@ -54,7 +54,7 @@ t_is "$rc" 0 "the parent reaps exit status 0 at home"
 t_is "$(cat "$D/loop.out")" "$(printf 'READY\nPASS')" "the loop verified its state and said PASS through its home stdout"
 
 # --- there and back, several times: 1 -> 2 -> home -> 3 -> home ----------
-for v in loop mem-static fpu signals; do
+for v in loop mem-static fpu signals mem-musl fpu-musl signals-musl; do
 	start "$v" || { t_fail "$v did not print READY"; continue; }
 	path=""
 	for hop in 2 home 3 home; do
@@ -65,7 +65,7 @@ for v in loop mem-static fpu signals; do
 		path="$path $hop:$(node 1 mosctl where "$VPID")"
 	done
 	t_is "$path" " 2:2 home:1 3:3 home:1" "$v: where after each hop of 1 -> 2 -> home -> 3 -> home"
-	[ "$v" = signals ] && kill -USR2 "$VPID"
+	[ "${v%-musl}" = signals ] && kill -USR2 "$VPID"
 	kill -USR1 "$VPID"
 	rc=0; wait "$VPID" || rc=$?
 	t_is "$rc:$(tr '\n' ' ' <"$D/$v.out")" "0:READY PASS " "$v: back home it verifies its state, PASS, exit 0"

@@ -94,8 +94,10 @@ int main(void)
 	SAME(egid, "%u");
 	SAME(mask, "%o");
 	SAME(prio, "%d");
-	SAME(nofile.rlim_cur, "%lu");
-	SAME(nofile.rlim_max, "%lu");
+	if (a.nofile.rlim_cur != b.nofile.rlim_cur || a.nofile.rlim_max != b.nofile.rlim_max)
+		return v_fail("RLIMIT_NOFILE was %llu/%llu, now %llu/%llu",
+			(unsigned long long)a.nofile.rlim_cur, (unsigned long long)a.nofile.rlim_max,
+			(unsigned long long)b.nofile.rlim_cur, (unsigned long long)b.nofile.rlim_max);
 	if (strcmp(a.cwd, b.cwd))
 		return v_fail("cwd was %s, now %s", a.cwd, b.cwd);
 	if (strcmp(a.env, b.env))
