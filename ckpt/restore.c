@@ -230,8 +230,24 @@ static void restart_fixup(struct user_regs_struct *r)
 			r->rip -= 2;
 			break;
 		case -CKPT_ERESTART_RESTARTBLOCK:
-			/* the restart block stays at home: the call fails with EINTR */
-			r->rax = (unsigned long long)-EINTR;
+			/* the restart block stays where the call was cut.
+			 * poll (which always takes this way, even without a
+			 * timeout) and the sleeps start again with their own
+			 * arguments, still in their registers, as natively a
+			 * stop does not end them: a relative timeout starts
+			 * again whole (longer, never shorter; an absolute one
+			 * is exact). Anything else fails with EINTR. */
+			switch ((long long)r->orig_rax) {
+			case __NR_poll:
+			case __NR_nanosleep:
+			case __NR_clock_nanosleep:
+				r->rax = r->orig_rax;
+				r->rip -= 2;
+				break;
+			default:
+				r->rax = (unsigned long long)-EINTR;
+				break;
+			}
 			break;
 		}
 	}

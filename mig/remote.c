@@ -525,6 +525,8 @@ static int on_syscall(struct remote *r)
 			err = forward(r, nr, a, &ret);
 			if (err)
 				return err;
+			if (MIG_IS_RESTART(ret))
+				interrupted(r, &regs, nr, &ret);
 			break;
 		case SYS_prctl:
 			return 0;

@@ -81,17 +81,19 @@ done
 # read: SIGUSR2 (SA_RESTART) while the read waits at home: it restarts;
 # eintr: SIGUSR2 without SA_RESTART: EINTR, as at home;
 # read, with "home 3": brought home and moved again while the read waits.
-for mp in read:2 eintr:2 pipe:2 read:2_home_3; do
+# wait: in waitpid() for a child at home; poll: in poll() on the fifo
+for mp in read:2 eintr:2 pipe:2 read:2_home_3 wait:2 poll:2_home_3; do
 	mp=${mp//_/ }
 	mode=${mp%%:*} path=${mp#*:}
 	fifo=$D/blocked-$mode.fifo
 	rm -f "$fifo"; mkfifo "$fifo"
 	exec 7<>"$fifo"
 	STDIN=$fifo start blocked "$mode" || t_fail "blocked $mode did not print READY"
-	t_ok "blocked $mode: it sits in read() at home" wait_until 5 in_syscall "$VPID" 0
+	case $mode in wait) nr=61 call=wait4 ;; poll) nr=7 call=poll ;; *) nr=0 call=read ;; esac
+	t_ok "blocked $mode: it sits in $call() at home" wait_until 5 in_syscall "$VPID" $nr
 	# shellcheck disable=SC2086
 	hops "blocked $mode" $path
-	if [ "$mode" != pipe ]; then
+	if [ "$mode" = read ] || [ "$mode" = eintr ]; then
 		kill -USR2 "$VPID"
 		sleep 0.3
 	fi
@@ -99,7 +101,13 @@ for mp in read:2 eintr:2 pipe:2 read:2_home_3; do
 	finish blocked
 	exec 7>&-
 done
-start blocked nanosleep && hops "blocked nanosleep" 2 && finish blocked
+# nanosleep: cut at home by the move, then at node 2 by the move home
+if start blocked nanosleep; then
+	t_ok "blocked nanosleep: it sits in clock_nanosleep() at home (glibc)" wait_until 5 in_syscall "$VPID" 230
+	hops "blocked nanosleep" 2 home && finish blocked
+else
+	t_fail "blocked nanosleep did not print READY"
+fi
 
 # --- timers: armed at home, re-armed at node 2, then 3 -> home -> 2 --------
 armed() { grep -qx ARMED "$D/timers.out"; }

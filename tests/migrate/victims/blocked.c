@@ -8,12 +8,18 @@
  *   blocked pipe       in read() on a pipe whose writer is a child at home;
  *                      the child copies the harness's line from stdin into
  *                      the pipe, then exits 0 (reaped after the move).
- *   blocked nanosleep  in a 2 s nanosleep at the move: it completes (EINTR
- *                      is accepted and resumed with the time left), at least
- *                      2 s in all. */
+ *   blocked nanosleep  in a 2 s nanosleep at the move: it completes without
+ *                      EINTR (a stop does not end a sleep natively either),
+ *                      at least 2 s in all.
+ *   blocked wait       in waitpid() for a child left at home, which reads the
+ *                      harness's line from stdin and exits 7: the wait
+ *                      returns its pid and status after the move.
+ *   blocked poll       in poll() on stdin (no timeout) at the move; the
+ *                      harness's line makes it return POLLIN, then read(). */
 #include "victim.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,7 +98,12 @@ int main(int argc, char **argv)
 		struct timespec req = { 2, 0 }, rem;
 		double t0, el;
 		int eintr = 0;
+		sigset_t usr1, old;
 
+		/* the harness's SIGUSR1 may come during the sleep: it waits */
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, &old);
 		v_ready();
 		t0 = mono();
 		while (nanosleep(&req, &rem)) {
@@ -102,8 +113,41 @@ int main(int argc, char **argv)
 			req = rem;
 		}
 		el = mono() - t0;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (eintr)
+			return v_fail("nanosleep failed with EINTR %d times", eintr);
 		if (el < 2 || el > 30)
 			return v_fail("slept %.3f s (%d EINTR), want 2", el, eintr);
+	} else if (!strcmp(mode, "wait")) {
+		int st = 0;
+		pid_t pid, got;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			return v_fail("fork: %s", strerror(errno));
+		if (pid == 0) {
+			n = read(0, buf, sizeof(buf));
+			_exit(n == 6 && !memcmp(buf, "hello\n", 6) ? 7 : 3);
+		}
+		close(0);
+		v_ready();
+		got = waitpid(pid, &st, 0);
+		if (got != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 7)
+			return v_fail("waitpid returned %d (%s), status %#x, want %d exited 7",
+				(int)got, got < 0 ? strerror(errno) : "ok", st, (int)pid);
+	} else if (!strcmp(mode, "poll")) {
+		struct pollfd pfd = { .fd = 0, .events = POLLIN };
+		int r;
+
+		v_ready();
+		r = poll(&pfd, 1, -1);
+		if (r != 1 || !(pfd.revents & POLLIN))
+			return v_fail("poll returned %d (%s), revents %#x", r,
+				r < 0 ? strerror(errno) : "ok", pfd.revents);
+		n = read(0, buf, sizeof(buf));
+		if (check_line("read(0) after poll", n, buf))
+			return 1;
 	} else {
 		return v_fail("unknown mode %s", mode);
 	}
