@@ -58,8 +58,8 @@ finish() {
 	fi
 }
 
-# --- identity, files, pipes: moved once, and 2 -> home -> 3 ---------------
-for v in identity files pipes; do
+# --- identity, files, pipes, sockets: moved once, and 2 -> home -> 3 ------
+for v in identity files pipes sockets; do
 	for path in "2" "2 home 3"; do
 		start "$v" || { t_fail "$v did not print READY"; kill -9 "$VPID"; continue; }
 		# shellcheck disable=SC2086
