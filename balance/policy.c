@@ -108,6 +108,8 @@ static bool settled(const struct bal_params *p, const struct bal_proc *pr)
 
 static bool permits(const struct bal_params *p, const struct bal_proc *pr, uint16_t id)
 {
+	if (pr->refused_by && pr->refused_by == id && id != p->home)
+		return false;
 	return !pr->mask || om_mask_permits(pr->mask, id, p->home);
 }
 

@@ -62,6 +62,7 @@ struct bal_proc {
 	bool io_hint;            /* iojob: keep it home */
 	bool cpu_hint;           /* cpujob: count it as fully busy */
 	const struct om_mask *mask; /* NULL: none */
+	uint16_t refused_by;     /* a node that refused it (or failed) lately: not chosen; 0: none */
 };
 
 enum bal_reason { BAL_LOAD, BAL_MEMORY, BAL_IO };

@@ -372,16 +372,25 @@ static void fill_proc(struct node *n, struct om_proc *p, struct bal_proc *b, uin
 	b->io_hint = !strcmp(p->opts.decay, "io");
 	b->cpu_hint = !strcmp(p->opts.decay, "cpu");
 	b->mask = &p->opts.mask;
+	b->refused_by = now < p->refused_until ? p->refused_by : 0;
 }
+
+#define BAL_REFUSED_MS 30000 /* a node that refused a process is not tried again for it so soon */
 
 static void move_done(void *arg, int err, const char *why)
 {
-	pid_t pid = (pid_t)(intptr_t)arg;
+	pid_t pid = (pid_t)((intptr_t)arg & 0xffffffff);
+	uint16_t to = (uint16_t)((intptr_t)arg >> 32);
+	struct om_proc *p;
 
 	if (err) {
 		B.moves_failed++;
-		pr_info("balancer: moving process %d failed: %s", (int)pid,
+		pr_info("balancer: moving process %d to node %u failed: %s", (int)pid, to,
 			why && *why ? why : strerror(-err));
+		if ((p = procs_find(pid))) {
+			p->refused_by = to;
+			p->refused_until = now_ms() + BAL_REFUSED_MS;
+		}
 	}
 }
 
@@ -393,7 +402,8 @@ static void start_move(struct node *n, struct om_proc *p, const struct bal_move 
 
 	if (m->to != n->self_id && map_addr_of(n->map, m->to, &addr))
 		return;
-	err = procs_move(n, p, m->to, addr, move_done, (void *)(intptr_t)p->pid);
+	err = procs_move(n, p, m->to, addr, move_done,
+		(void *)(((intptr_t)m->to << 32) | (intptr_t)(uint32_t)p->pid));
 	if (err) {
 		pr_debug("balancer: cannot move process %d: %s", (int)p->pid, strerror(-err));
 		return;

@@ -131,10 +131,15 @@ static int start_remote(struct link_conn *c, uint16_t type, const uint8_t *body,
 			stream_peer_id(&c->auth), (unsigned long long)b.image_len);
 		return -EPERM;
 	}
-	if (type == LINK_MIG_BEGIN && (n->admin.block || n->off)) {
+	if (type == LINK_MIG_BEGIN &&
+		(n->admin.block || n->off || !idset_has(&n->cfg.guest_uids, b.uid))) {
 		nack.err = -EPERM;
-		snprintf(nack.why, sizeof(nack.why), "node %u %s", n->self_id,
-			n->off ? "is not in the cluster" : "blocks guest processes");
+		if (n->off || n->admin.block)
+			snprintf(nack.why, sizeof(nack.why), "node %u %s", n->self_id,
+				n->off ? "is not in the cluster" : "blocks guest processes");
+		else
+			snprintf(nack.why, sizeof(nack.why),
+				"node %u does not accept guests of uid %u", n->self_id, b.uid);
 		uint8_t ab[MIGP_ACK_SIZE];
 
 		k = migp_ack_encode(ab, sizeof(ab), &nack);

@@ -22,6 +22,7 @@
 #include "proto/info.h"
 #include "proto/auth.h"
 #include "load/loadcalc.h"
+#include "lib/idset.h"
 
 struct ev_loop;
 struct ev_timer;
@@ -76,6 +77,7 @@ struct node_config {
 	const char *policy;       /* balancing policy name; NULL: default */
 	bool foreground;
 	bool no_hpc;              /* --no-hpc: no hpc tree */
+	struct idset guest_uids;  /* --guest-uids: whose processes may run here */
 };
 
 struct node {

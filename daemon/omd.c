@@ -42,7 +42,7 @@ static void usage(FILE *fp)
 		"Usage: omd [-f MAP | --discover [-i IFACE]] [-d DIR] [-a ADDR] [-k KEYFILE]\n"
 		"           [--cgroup NAME] [--info-port N] [--mig-port N] [--disc-port N]\n"
 		"           [--mcast-group ADDR] [--info-interval MS] [--policy P] [--no-hpc]\n"
-		"           [-n] [-v] [--log FILE]\n"
+		"           [--guest-uids LIST] [-n] [-v] [--log FILE]\n"
 		"\n"
 		"The openMosix node daemon: membership, load gossip, admin state.\n"
 		"\n"
@@ -61,6 +61,7 @@ static void usage(FILE *fp)
 		"      --info-interval MS  gossip step (default 200)\n"
 		"      --policy P       load-balancing policy: mosix (default) or oppcost\n"
 		"      --no-hpc         do not mount the hpc tree at DIR/hpc\n"
+		"      --guest-uids L   run guests of these uids only (e.g. 1000-1999,2500; default all)\n"
 		"  -n, --foreground     stay in the foreground, log to stderr\n"
 		"      --log FILE       log file (default: DIR/omd.log when daemonized)\n"
 		"  -v, --verbose        debug logging\n"
@@ -480,6 +481,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 6 },
 		{ "policy", required_argument, NULL, 7 },
 		{ "no-hpc", no_argument, NULL, 8 },
+		{ "guest-uids", required_argument, NULL, 9 },
 		{ "foreground", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -501,6 +503,7 @@ int main(int argc, char **argv)
 	n->cfg.disc_port = 5429;
 	n->cfg.mcast_group = 0xefff2a1c; /* 239.255.42.28 */
 	n->cfg.info_interval_ms = 200;
+	n->cfg.guest_uids.all = true;
 	n->info_fd = n->disc_fd = n->ctl_fd = n->link_fd = -1;
 	log_init("omd", LOG_INFO);
 
@@ -556,6 +559,15 @@ int main(int argc, char **argv)
 		case 6:
 			logfile = optarg;
 			break;
+		case 9: {
+			const char *why = "?";
+
+			if (idset_parse(optarg, &n->cfg.guest_uids, &why)) {
+				fprintf(stderr, "omd: bad --guest-uids \"%s\": %s\n", optarg, why);
+				return 2;
+			}
+			break;
+		}
 		case 7: {
 			enum bal_policy bpol;
 

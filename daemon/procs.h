@@ -47,6 +47,8 @@ struct om_proc {
 	uint64_t io_sampled_ms; /* away: the previous sample of io_calls */
 	uint64_t rsched_ns, rsampled_ms; /* away: the node's last report of its copy */
 	uint16_t rnode;         /* the node that report came from */
+	uint16_t refused_by;    /* a move there failed lately (the balancer avoids it) */
+	uint64_t refused_until;
 	double sampled_s;      /* seconds of history in demand */
 	uint64_t mig_start_ms; /* when the current migration out started */
 };

@@ -29,6 +29,23 @@ t_is "$(ps -o ruid= -o euid= -p "$rpid" | tr -s ' ' | sed 's/^ //')" "$U $U" "th
 t_like "$(cat "/proc/$rpid/cgroup")" "node2" "inside node 2's cgroup"
 t_like "$(node 2 mps "$rpid" 2>&1; ps -o user=,comm= -p "$rpid")" "nobody +identity" "ps shows its user and real name there"
 t_ok "root brings it home" node 1 migrate "$pid" home
+# a node that takes guests of some uids only refuses the others, and says why
+kill -TERM "$(cat "$D/node2/omd.pid")"
+gone2() { [ ! -e "$D/node2/omd.pid" ]; }
+wait_until 10 gone2 || t_diag "node 2 did not stop"
+t_ok "node 2 restarts with --guest-uids 0,1000-1999" env OMD_ARGS="--guest-uids 0,1000-1999" \
+	omcluster restart-node 2 --dir "$D"
+alive2() { node 1 mosctl status --json | jq -e '.nodes[] | select(.id == 2 and .state == "alive")' >/dev/null; }
+wait_until 10 alive2 || t_diag "node 1 does not see node 2 alive"
+t_like "$(node 1 migrate "$pid" 2 2>&1)" "node 2 does not accept guests of uid $U" \
+	"uid $U is refused with the reason"
+t_is "$(node 1 mosctl where "$pid")" 1 "and the process runs on at home"
+omcluster run 1 --dir "$D" mosrun "$VICT/loop" >"$D/root.out" 2>&1 &
+rp=$!
+wait_until 5 has_ready "$D/root.out" || t_diag "root's victim did not print READY"
+t_ok "a process of uid 0 (listed) is taken" node 1 migrate "$rp" 2
+kill -USR1 "$rp"; rc=0; wait "$rp" || rc=$?
+t_is "$rc:$(tr '\n' ' ' <"$D/root.out")" "0:READY PASS " "and it ends well"
 kill -USR1 "$pid"; rc=0; wait "$pid" || rc=$?
 t_is "$rc:$(tr '\n' ' ' <"$D/id.out")" "0:READY PASS " "identity victim passes (pid, ids, cwd, rlimits, env kept)"
 t_done

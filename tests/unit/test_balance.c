@@ -108,6 +108,22 @@ static void test_rules(void)
 	is_int(bal_decide(&bp, nodes, 3, procs, 2, mv, 4), 0, "young processes stay");
 
 	mknodes(nodes, 3, loads);
+	mkprocs(procs, 1, 1);
+	procs[0].refused_by = 2;
+	{
+		size_t k = bal_decide(&bp, nodes, 3, procs, 1, mv, 4);
+
+		ok(k == 1 && mv[0].to == 3, "a node that refused it lately is not chosen (to %u)",
+			k ? mv[0].to : 0);
+		mknodes(nodes, 3, loads);
+		mkprocs(procs, 1, 1);
+		procs[0].refused_by = 3;
+		nodes[1].load = 0.5; /* busier than 3, still worth it */
+		k = bal_decide(&bp, nodes, 3, procs, 1, mv, 4);
+		ok(k == 1 && mv[0].to == 2, "nor the other way round (to %u)", k ? mv[0].to : 0);
+	}
+
+	mknodes(nodes, 3, loads);
 	mkprocs(procs, 2, 1);
 	procs[0].locked = procs[1].locked = true;
 	is_int(bal_decide(&bp, nodes, 3, procs, 2, mv, 4), 0, "locked processes stay");
