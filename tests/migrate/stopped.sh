@@ -140,5 +140,26 @@ kill -USR1 "$JOB"
 type_line "echo status=\$?"
 t_ok "it passes its checks (nothing lost) and exits 0" wait_until 10 shows '^status=0'
 t_ok "its output says PASS" shows '^PASS'
+
+# a background job stopped by SIGTTIN in a read of the terminal, brought
+# home (mosctl bring) while stopped: fg restarts its read at home
+type_line "clear"
+type_line "mosrun sh -c 'while [ ! -e $D/go ]; do :; done; read x; echo got=\$x; exit 4' &"
+t_ok "a background job starts" wait_until 5 has_child "$SHELL_PID" sh
+BG=$(child_of "$SHELL_PID" sh)
+t_ok "migrate it to node 2" node 1 migrate "$BG" 2
+touch "$D/go"
+t_ok "it reads the terminal from the background: stopped by SIGTTIN" wait_until 5 stopped "$BG"
+t_ok "mosctl bring: it comes home" node 1 timeout 20 mosctl bring
+t_is "$(node 1 mosctl where "$BG")" 1 "it is home"
+t_is "$(state "$BG")" T "still stopped at home"
+type_line "jobs"
+t_ok "the shell lists it stopped" wait_until 5 shows '^\[1\]+ *Stopped'
+type_line "fg"
+sleep 0.3
+type_line "hello"
+t_ok "in the foreground its read, restarted at home, gets the line" wait_until 5 shows '^got=hello'
+type_line "echo bgstatus=\$?"
+t_ok "and its exit status reaches the shell" wait_until 5 shows '^bgstatus=4'
 [ "$T_FAILED" = 0 ] || screen | sed 's/^/#   screen | /'
 t_done
