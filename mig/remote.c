@@ -365,6 +365,60 @@ static int local_clone(struct remote *r, struct user_regs_struct *regs, uint64_t
 	return 0;
 }
 
+/* A vfork's parent resumes once its child has left this node (gone home
+ * to exec, or ended): our child (CLONE_PARENT), so its exit shows here
+ * once its own server has collected it. Meanwhile signals from home wait
+ * in the parent, as they do natively; KILL ends the wait. */
+static bool traced(pid_t pid)
+{
+	char path[64], buf[2048], *t;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return read_file(path, buf, sizeof(buf)) > 0 && (t = strstr(buf, "TracerPid:")) &&
+		atoi(t + 10) != 0;
+}
+
+static int vfork_wait(struct remote *r, pid_t child)
+{
+	uint64_t t0 = now_us();
+
+	for (;;) {
+		siginfo_t si = { 0 };
+		struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
+			{ .fd = r->sfd, .events = POLLIN } };
+		int err, k;
+
+		if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+			si.si_pid == child)
+			return 0; /* gone (reap_kids reaps it) */
+		/* its server never came (its home side failed): wait no more */
+		if (now_us() - t0 > 10000000 && !traced(child))
+			return 0;
+		k = mig_chan_pending(r->ch) ? 1 : poll(p, 2, 1000);
+		if (k < 0 && errno != EINTR)
+			return -errno;
+		if (k <= 0)
+			continue;
+		if ((p[1].revents & POLLIN) && (err = read_signals(r)))
+			return err;
+		if (mig_chan_pending(r->ch) || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			uint16_t type;
+			const uint8_t *body;
+			size_t blen;
+
+			err = mig_chan_recv(r->ch, &type, &body, &blen, 30000);
+			if (!err)
+				err = home_frame(r, type, body, blen);
+			if (err == -EXDEV) {
+				r->go_home = true; /* once the child has gone */
+				err = 0;
+			}
+			if (err)
+				return err;
+		}
+	}
+}
+
 /* fork, vfork, clone-as-fork (mig/fork.c): the child is made here and at
  * home; *ret is what the parent's call returns (the home child's pid). */
 static int remote_fork(struct remote *r, const struct user_regs_struct *at, long nr,
@@ -451,6 +505,8 @@ static int remote_fork(struct remote *r, const struct user_regs_struct *at, long
 	pr_debug("guest %d (home pid %d) forked: %d here, %d at home", r->pid, r->home_pid,
 		(int)child, (int)res);
 	*ret = res;
+	if (nr == SYS_vfork || (nr == SYS_clone && (a[0] & CLONE_VFORK)))
+		return vfork_wait(r, child);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* spawner: programs started after a move, every way libc has: vfork and
- * exec (the child execs at home, the parent resumes after it), posix_spawn,
+ * exec (the child execs at home, the parent resumes only after that: it
+ * checks it waited for a child that dawdles before its exec), posix_spawn,
  * system() and popen(); each runs a shell that prints a line and exits with
  * its own status, which the parent checks. clone3 answers ENOSYS after a
  * move (glibc then falls back to clone, which posix_spawn just used).
@@ -10,6 +11,7 @@
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 extern char **environ;
 
@@ -23,12 +25,20 @@ int main(void)
 
 	v_ready();
 	v_wait();
-	/* vfork + exec: the parent is suspended until the child execs */
+	/* vfork + exec: the parent is suspended until the child execs (the
+	 * child dawdles 300 ms first) */
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	v = vfork();
 	if (v == 0) {
+		usleep(300000);
 		execl("/bin/sh", "sh", "-c", "echo vforked $PPID; exit 5", (char *)NULL);
 		_exit(127);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 300)
+		return v_fail("vfork: the parent went on before its child's exec");
 	if (v < 0 || waitpid(v, &st, 0) != v || !WIFEXITED(st) || WEXITSTATUS(st) != 5)
 		return v_fail("vfork+exec: %d status %#x", (int)v, st);
 	if (posix_spawn(&sp, "/bin/sh", NULL, NULL, args, environ))
