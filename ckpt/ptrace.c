@@ -82,11 +82,14 @@ int ptr_seize(pid_t pid, bool exitkill)
 	if (waitpid(pid, &st, __WALL | WNOHANG) == pid) {
 		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP)
 			return 0;
-		if (!WIFSTOPPED(st))
+		if (!WIFSTOPPED(st)) {
+			pr_err("process %d is gone", pid);
 			return -ESRCH;
+		}
 		/* a signal stop: pass it on, then interrupt as usual */
 		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(st)) < 0) {
 			err = errno;
+			pr_err("continue %d past signal %d: %s", pid, WSTOPSIG(st), ptr_why(err));
 			goto out_detach;
 		}
 	}

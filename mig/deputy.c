@@ -782,7 +782,8 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		/* frozen in a group stop, its trap names the stop signal */
 		siginfo_t si = { 0 };
 
-		if (ptrace(PTRACE_GETSIGINFO, d->pid, NULL, &si) == 0 && mig_is_stop_signal(si.si_signo))
+		if (ptrace(PTRACE_GETSIGINFO, d->pid, NULL, &si) == 0 &&
+			mig_is_stop_signal(si.si_signo))
 			d->start_stop = si.si_signo;
 		if (!d->start_stop != !b.stop_sig)
 			/* stopped or continued between the look and the

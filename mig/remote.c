@@ -365,10 +365,7 @@ static int local_clone(struct remote *r, struct user_regs_struct *regs, uint64_t
 	return 0;
 }
 
-/* A vfork's parent resumes once its child has left this node (gone home
- * to exec, or ended): our child (CLONE_PARENT), so its exit shows here
- * once its own server has collected it. Meanwhile signals from home wait
- * in the parent, as they do natively; KILL ends the wait. */
+/* Has the process a tracer (its own server, for a forked child)? */
 static bool traced(pid_t pid)
 {
 	char path[64], buf[2048], *t;
@@ -378,6 +375,10 @@ static bool traced(pid_t pid)
 		atoi(t + 10) != 0;
 }
 
+/* A vfork's parent resumes once its child has left this node (gone home
+ * to exec, or ended): our child (CLONE_PARENT), so its exit shows here
+ * once its own server has collected it. Meanwhile signals from home wait
+ * in the parent, as they do natively; KILL ends the wait. */
 static int vfork_wait(struct remote *r, pid_t child)
 {
 	uint64_t t0 = now_us();
