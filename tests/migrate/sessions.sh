@@ -18,6 +18,7 @@ state() { awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 computes() { local c0; c0=$(cpu "$1"); sleep 0.3; [ "$(cpu "$1")" -gt "$c0" ]; }
 rpid() { node 1 mosctl where "$1" --json | jq -r '.remote_pid // empty'; }
+where_is() { [ "$(node 1 mosctl where "$1")" = "$2" ]; }
 child_of() {
 	local c
 	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
@@ -81,7 +82,7 @@ up() { grep -q "^daemon up $DPID sid" "$D/dmn.out"; }
 t_ok "the daemon is up" wait_until 5 up
 t_is "$(awk '{ print $4 }' "/proc/$DPID/stat")" "$REAPER" \
 	"at home it was reparented to the subreaper, not to init"
-t_is "$(node 1 mosctl where "$DPID")" 2 "it runs at node 2"
+t_ok "it runs at node 2" wait_until 5 where_is "$DPID" 2
 t_ok "and works there" computes "$(rpid "$DPID")"
 t_ok "it moves on to node 3" node 1 migrate "$DPID" 3
 t_ok "and works there" computes "$(rpid "$DPID")"
