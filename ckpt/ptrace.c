@@ -75,6 +75,24 @@ int ptr_seize(pid_t pid, bool exitkill)
 		pr_err("seize %d: %s", pid, ptr_why(err));
 		return -err;
 	}
+	/* a process in a group stop (SIGSTOP, Ctrl-Z) is trapped by the
+	 * seize itself (the kernel waits for that trap before returning):
+	 * an interrupt now would stay pending and trap it again at the
+	 * first call we inject */
+	if (waitpid(pid, &st, __WALL | WNOHANG) == pid) {
+		if (WIFSTOPPED(st) && st >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		if (!WIFSTOPPED(st)) {
+			pr_err("process %d is gone", pid);
+			return -ESRCH;
+		}
+		/* a signal stop: pass it on, then interrupt as usual */
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(st)) < 0) {
+			err = errno;
+			pr_err("continue %d past signal %d: %s", pid, WSTOPSIG(st), ptr_why(err));
+			goto out_detach;
+		}
+	}
 	if (ptrace(PTRACE_INTERRUPT, pid, NULL, NULL) < 0) {
 		err = errno;
 		pr_err("interrupt %d: %s", pid, ptr_why(err));

@@ -22,7 +22,9 @@
 #define __ptr_must_check __attribute__((warn_unused_result))
 
 /* Seize pid (PTRACE_O_EXITKILL if exitkill) and stop it: returns once the
- * tracee sits in its PTRACE_EVENT_STOP. */
+ * tracee sits in its PTRACE_EVENT_STOP. A process in a group stop is
+ * trapped by the seize itself (PTRACE_GETSIGINFO there names the stop
+ * signal, else SIGTRAP), and stays in that group stop once detached. */
 int ptr_seize(pid_t pid, bool exitkill) __ptr_must_check;
 /* Wait (with __WALL) until pid is in a ptrace stop; *status gets the raw
  * waitpid status. -ECHILD/-ESRCH if it died meanwhile (logged). */

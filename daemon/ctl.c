@@ -354,6 +354,10 @@ static json_t *proc_json(struct node *n, pid_t pid)
 		json_object_set_new(o, "io_rate", json_real((double)(int)(p->io_rate * 10) / 10));
 		json_object_set_new(o, "rss_mb", json_real((double)(int)(p->mb * 10) / 10));
 		json_object_set_new(o, "parent", json_integer(p->parent));
+		json_object_set_new(o, "remote_cpu_ms",
+			json_integer((json_int_t)(p->remote_cpu_us / 1000)));
+		json_object_set_new(o, "children_remote_cpu_ms",
+			json_integer((json_int_t)(p->children_remote_cpu_us / 1000)));
 		char list[4096];
 
 		if (om_mask_format(&p->opts.mask, list, sizeof(list)) < 0)

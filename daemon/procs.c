@@ -4,7 +4,10 @@
  * A migration is a deputy child (mig/deputy.c) that reports over a pipe:
  *   "ok ID RPID"     committed: the process now runs at node ID
  *   "fail ERRNO WHY" refused or failed before the commit: still at home
- *   "exit K CODE"    the process ended (K 0: exit code, 1: signal)
+ *   "exit K CODE CPU" the process ended (K 0: exit code, 1: signal) after
+ *                    CPU µs of CPU time at its node
+ *   "home CPU"       it is back home, after CPU µs of CPU time away
+ *   "fork CHILD RCHILD" it forked at its node (mig/fork.c)
  *   "lost"           its remote part was lost: killed at home
  * The ctl client that asked for the migration waits for the first line.
  */
@@ -130,6 +133,7 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 {
 	unsigned id, rpid;
 	int err, kind, code, child;
+	unsigned long long cpu = 0;
 	char *why;
 
 	if (sscanf(line, "ok %u %u", &id, &rpid) == 2) {
@@ -148,13 +152,20 @@ static void deputy_line(struct node *n, struct om_proc *p, char *line)
 		why = strchr(line + 5, ' ');
 		p->then_target = 0;
 		finish_request(p, err < 0 ? err : -EIO, why ? why + 1 : "migration failed");
-	} else if (sscanf(line, "exit %d %d", &kind, &code) == 2) {
-		pr_info("process %d ended at node %u (%s %d)", p->pid, p->where,
-			kind ? "signal" : "exit code", code);
+	} else if (sscanf(line, "exit %d %d %llu", &kind, &code, &cpu) >= 2) {
+		struct om_proc *pp = p->parent ? procs_find(p->parent) : NULL;
+
+		p->remote_cpu_us += cpu;
+		pr_info("process %d ended at node %u (%s %d) after %llu ms of CPU there (%llu ms "
+			"away in all)", p->pid, p->where, kind ? "signal" : "exit code", code,
+			cpu / 1000, (unsigned long long)p->remote_cpu_us / 1000);
+		if (pp) /* its parent's share, as the kernel adds a child's times at exit */
+			pp->children_remote_cpu_us += p->remote_cpu_us + p->children_remote_cpu_us;
 		p->where = n->self_id;
 	} else if (sscanf(line, "fork %d %u", &child, &rpid) == 2) {
 		follow_fork(n, p, (pid_t)child, (pid_t)rpid);
-	} else if (!strcmp(line, "home")) {
+	} else if (sscanf(line, "home %llu", &cpu) == 1) {
+		p->remote_cpu_us += cpu;
 		p->where = n->self_id;
 		note_move(p);
 		if (!p->then_target) /* else: on to the next node once the deputy is gone */

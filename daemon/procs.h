@@ -51,6 +51,12 @@ struct om_proc {
 	uint64_t refused_until;
 	double sampled_s;      /* seconds of history in demand */
 	uint64_t mig_start_ms; /* when the current migration out started */
+	/* CPU time used at other nodes, which the home kernel cannot count
+	 * (getrusage, times, `time` miss it): its copies' user + system time,
+	 * added when it comes home or ends there; and that of its descendants
+	 * under care that ended (as RUSAGE_CHILDREN would have it) */
+	uint64_t remote_cpu_us;
+	uint64_t children_remote_cpu_us;
 };
 
 struct om_proc *procs_find(pid_t pid);

@@ -69,6 +69,7 @@ struct deputy {
 	uint32_t rpid;           /* the process at the target */
 	pid_t forked;            /* the child of the last injected fork */
 	int stop_sig;            /* a job-control stop to let happen at home (LINK_STOPPED) */
+	int start_stop;          /* it was in a group stop when it left: stays in it */
 	uint32_t pending_sig[64];
 	siginfo_t pending_info[64];
 	unsigned npending;
@@ -705,6 +706,28 @@ static void read_comm(pid_t pid, char comm[MIGP_COMM_LEN])
 	comm[strcspn(comm, "\n")] = 0;
 }
 
+/* Is it in a job-control stop (state T: stopped, not traced)? */
+static bool job_stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')))
+		return false;
+	return p[1] == ' ' && p[2] == 'T';
+}
+
+/* A signal for the copy, made here (queued like one the home pid got). */
+static void queue_fixed(struct deputy *d, int sig)
+{
+	if (d->npending >= ARRAY_SIZE(d->pending_sig))
+		return;
+	memset(&d->pending_info[d->npending], 0, sizeof(siginfo_t));
+	d->pending_info[d->npending].si_signo = sig;
+	d->pending_info[d->npending].si_code = SI_USER;
+	d->pending_sig[d->npending++] = (uint32_t)sig;
+}
+
 /* Connect, say what comes (the target prepares meanwhile), freeze, dump
  * the layout, stream the image out of the frozen process, wait for the
  * target's verdict. 0 once committed. */
@@ -738,6 +761,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 	b.uid = a->uid;
 	b.gid = a->gid;
 	b.image_len = 0; /* not known yet: the image's header says */
+	b.stop_sig = job_stopped(d->pid) ? SIGSTOP : 0; /* checked again once frozen */
 	read_comm(d->pid, b.comm);
 	n = migp_begin_encode(buf, sizeof(buf), &b);
 	err = n < 0 ? n : mig_chan_send(&d->ch, LINK_MIG_BEGIN, buf, (size_t)n);
@@ -754,8 +778,19 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		return err;
 	}
 	err = ptr_getregs(d->pid, &d->regs);
-	if (!err)
+	if (!err) {
+		/* frozen in a group stop, its trap names the stop signal */
+		siginfo_t si = { 0 };
+
+		if (ptrace(PTRACE_GETSIGINFO, d->pid, NULL, &si) == 0 &&
+			mig_is_stop_signal(si.si_signo))
+			d->start_stop = si.si_signo;
+		if (!d->start_stop != !b.stop_sig)
+			/* stopped or continued between the look and the
+			 * freeze: the copy follows once committed */
+			queue_fixed(d, d->start_stop ? SIGSTOP : SIGCONT);
 		err = ckpt_dump_layout(d->pid, &img, &cw);
+	}
 	if (err) {
 		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
 		goto out_detach;
@@ -1017,7 +1052,7 @@ static void finish(struct deputy *d, const struct migp_exit *e)
 	int st;
 
 	if (e->kind == MIGP_EXITED) {
-		report(d, "exit 0 %d", e->code);
+		report(d, "exit 0 %d %llu", e->code, (unsigned long long)e->cpu_us);
 		sys(d, &ret, SYS_exit_group, (uint64_t)e->code, 0, 0, 0, 0, 0);
 	} else {
 		/* default action, then deliver it */
@@ -1025,7 +1060,7 @@ static void finish(struct deputy *d, const struct migp_exit *e)
 			uint64_t handler, flags, restorer, mask;
 		} dfl = { 0 };
 
-		report(d, "exit 1 %d", e->code);
+		report(d, "exit 1 %d %llu", e->code, (unsigned long long)e->cpu_us);
 		if (ptr_write_mem(d->pid, d->scratch, &dfl, sizeof(dfl)) == 0)
 			sys(d, &ret, SYS_rt_sigaction, (uint64_t)e->code, d->scratch, 0, 8, 0, 0);
 		ptrace(PTRACE_CONT, d->pid, NULL, (void *)(long)e->code);
@@ -1115,7 +1150,7 @@ static int go_home(struct deputy *d)
 		kill(d->pid, (int)d->pending_sig[i]);
 	pr_info("process %d is back home from node %u in %llu ms", d->pid, d->a->target_id,
 		(unsigned long long)(now_us() - t0) / 1000);
-	report(d, "home");
+	report(d, "home %llu", (unsigned long long)b.cpu_us);
 	return 0;
 }
 
@@ -1132,6 +1167,11 @@ static int serve(struct deputy *d)
 		return -errno;
 	d->sfd = sfd;
 	err = park(d);
+	/* it left in a group stop (which our freeze did not end: the kernel
+	 * keeps it until SIGCONT): trapped now, it reports that stop, and
+	 * waits in it like a job stopped after the move */
+	if (!err && d->start_stop && ptrace(PTRACE_INTERRUPT, d->pid, NULL, NULL) < 0)
+		err = -errno;
 	while (!err) {
 		struct pollfd p[3] = { { .fd = d->ch.fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },

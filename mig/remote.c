@@ -33,6 +33,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
@@ -85,9 +86,26 @@ static int mem_write(void *ctx, uint64_t addr, const void *src, size_t len)
 	return ptr_write_mem(r->pid, addr, src, len) ? -EFAULT : 0;
 }
 
-static int send_exit(struct remote *r, int kind, int code, bool core)
+/* CPU time (user + system) the copy has used here, in µs, from /proc (0
+ * if it is gone): home keeps it, as its kernel cannot count it */
+static uint64_t copy_cpu_us(pid_t pid)
 {
-	struct migp_exit e = { .kind = (uint8_t)kind, .code = code, .core = core };
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || !(p = strrchr(buf, ')')) ||
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2 ||
+		hz <= 0)
+		return 0;
+	return (ut + st) * 1000000ULL / (unsigned long long)hz;
+}
+
+static int send_exit(struct remote *r, int kind, int code, bool core, uint64_t cpu_us)
+{
+	struct migp_exit e = { .kind = (uint8_t)kind, .code = code, .core = core,
+		.cpu_us = cpu_us };
 	uint8_t buf[MIGP_EXIT_SIZE];
 	int n = migp_exit_encode(buf, sizeof(buf), &e);
 
@@ -95,11 +113,15 @@ static int send_exit(struct remote *r, int kind, int code, bool core)
 	return n < 0 ? n : mig_chan_send(r->ch, LINK_EXIT, buf, (size_t)n);
 }
 
-/* the copy ended with wait status st: tell home how */
-static int send_exit_status(struct remote *r, int st)
+/* the copy ended with wait status st (reaped with rusage ru): tell home how */
+static int send_exit_status(struct remote *r, int st, const struct rusage *ru)
 {
+	uint64_t cpu = (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000000ULL +
+		(uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec);
+
 	return send_exit(r, WIFEXITED(st) ? MIGP_EXITED : MIGP_KILLED,
-		WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), WIFSIGNALED(st) && WCOREDUMP(st));
+		WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), WIFSIGNALED(st) && WCOREDUMP(st),
+		cpu);
 }
 
 /* a frame from home while the copy runs or waits: SIGNAL or KILL */
@@ -344,6 +366,61 @@ static int local_clone(struct remote *r, struct user_regs_struct *regs, uint64_t
 	return 0;
 }
 
+/* Has the process a tracer (its own server, for a forked child)? */
+static bool traced(pid_t pid)
+{
+	char path[64], buf[2048], *t;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	return read_file(path, buf, sizeof(buf)) > 0 && (t = strstr(buf, "TracerPid:")) &&
+		atoi(t + 10) != 0;
+}
+
+/* A vfork's parent resumes once its child has left this node (gone home
+ * to exec, or ended): our child (CLONE_PARENT), so its exit shows here
+ * once its own server has collected it. Meanwhile signals from home wait
+ * in the parent, as they do natively; KILL ends the wait. */
+static int vfork_wait(struct remote *r, pid_t child)
+{
+	uint64_t t0 = now_us();
+
+	for (;;) {
+		siginfo_t si = { 0 };
+		struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
+			{ .fd = r->sfd, .events = POLLIN } };
+		int err, k;
+
+		if (waitid(P_PID, (id_t)child, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 ||
+			si.si_pid == child)
+			return 0; /* gone (reap_kids reaps it) */
+		/* its server never came (its home side failed): wait no more */
+		if (now_us() - t0 > 10000000 && !traced(child))
+			return 0;
+		k = mig_chan_pending(r->ch) ? 1 : poll(p, 2, 1000);
+		if (k < 0 && errno != EINTR)
+			return -errno;
+		if (k <= 0)
+			continue;
+		if ((p[1].revents & POLLIN) && (err = read_signals(r)))
+			return err;
+		if (mig_chan_pending(r->ch) || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+			uint16_t type;
+			const uint8_t *body;
+			size_t blen;
+
+			err = mig_chan_recv(r->ch, &type, &body, &blen, 30000);
+			if (!err)
+				err = home_frame(r, type, body, blen);
+			if (err == -EXDEV) {
+				r->go_home = true; /* once the child has gone */
+				err = 0;
+			}
+			if (err)
+				return err;
+		}
+	}
+}
+
 /* fork, vfork, clone-as-fork (mig/fork.c): the child is made here and at
  * home; *ret is what the parent's call returns (the home child's pid). */
 static int remote_fork(struct remote *r, const struct user_regs_struct *at, long nr,
@@ -430,6 +507,8 @@ static int remote_fork(struct remote *r, const struct user_regs_struct *at, long
 	pr_debug("guest %d (home pid %d) forked: %d here, %d at home", r->pid, r->home_pid,
 		(int)child, (int)res);
 	*ret = res;
+	if (nr == SYS_vfork || (nr == SYS_clone && (a[0] & CLONE_VFORK)))
+		return vfork_wait(r, child);
 	return 0;
 }
 
@@ -488,7 +567,8 @@ static int on_syscall(struct remote *r)
 			break;
 		case SYS_exit:
 		case SYS_exit_group:
-			err = send_exit(r, MIGP_EXITED, (int)(a[0] & 0xff), false);
+			err = send_exit(r, MIGP_EXITED, (int)(a[0] & 0xff), false,
+				copy_cpu_us(r->pid));
 			return err; /* let it exit here too */
 		case SYS_execve:
 		case SYS_execveat:
@@ -558,13 +638,18 @@ static int send_home(struct remote *r)
 	uint16_t type;
 	int st, err, n;
 
-	if (!r->held && syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
+	/* held (execve) or in a job-control stop: it is stopped already, in
+	 * a ptrace stop it can be dumped in, and a stopped job stays stopped
+	 * at home (the home process is in its group stop: see go_home) */
+	if (!r->held && !r->stopped && syscall(SYS_tgkill, r->pid, r->pid, SIGSTOP) < 0)
 		return -ESRCH;
-	for (; !r->held;) {
-		if (waitpid(r->pid, &st, __WALL) != r->pid)
+	for (; !r->held && !r->stopped;) {
+		struct rusage ru = { 0 };
+
+		if (wait4(r->pid, &st, __WALL, &ru) != r->pid)
 			return -ESRCH;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			send_exit_status(r, st);
+			send_exit_status(r, st, &ru);
 			return 0;
 		}
 		if (!WIFSTOPPED(st))
@@ -619,6 +704,7 @@ static int send_home(struct remote *r)
 	b.home_id = 1; /* unused on the way home */
 	b.pid = (uint32_t)r->home_pid;
 	b.image_len = ckpt_image_encoded_size(img);
+	b.cpu_us = copy_cpu_us(r->pid);
 	snprintf(b.comm, sizeof(b.comm), "%s", img->comm);
 	n = migp_begin_encode(buf, sizeof(buf), &b);
 	err = n < 0 ? n : mig_chan_send(r->ch, LINK_MIG_BEGIN, buf, (size_t)n);
@@ -647,12 +733,14 @@ static int run(struct remote *r)
 {
 	int sfd = r->sfd, err = 0;
 
-	if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
+	/* a stopped job's copy starts held in its stop, until SIGCONT */
+	if (!r->stopped && ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
 		return -errno;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN } };
 		struct signalfd_siginfo si;
+		struct rusage ru = { 0 };
 		int st;
 		pid_t w;
 
@@ -662,12 +750,12 @@ static int run(struct remote *r)
 		if ((err = read_signals(r)))
 			goto out;
 		reap_kids(r);
-		while ((w = waitpid(r->pid, &st, __WALL | WNOHANG)) == r->pid) {
+		while ((w = wait4(r->pid, &st, __WALL | WNOHANG, &ru)) == r->pid) {
 			int sig = 0;
 
 			if (WIFEXITED(st) || WIFSIGNALED(st)) {
 				if (!r->exit_sent)
-					send_exit_status(r, st);
+					send_exit_status(r, st, &ru);
 				return 0;
 			}
 			if (!WIFSTOPPED(st))
@@ -877,8 +965,9 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 		free(r.req);
 		return 1;
 	}
-	pr_info("guest %d: %s (pid %u at node %u, uid %u)", r.pid, b->comm, b->pid, b->home_id,
-		b->uid);
+	pr_info("guest %d: %s (pid %u at node %u, uid %u)%s", r.pid, b->comm, b->pid, b->home_id,
+		b->uid, b->stop_sig ? ", stopped" : "");
+	r.stopped = b->stop_sig != 0; /* held where the restore left it */
 	err = run(&r);
 	free(r.req);
 	return err ? 1 : 0;

@@ -32,6 +32,8 @@ int migp_begin_encode(uint8_t *buf, size_t cap, const struct migp_begin *b)
 	wire_put_u32(buf + 10, b->gid);
 	wire_put_u64(buf + 14, b->image_len);
 	put_str(buf + 22, b->comm, MIGP_COMM_LEN);
+	buf[22 + MIGP_COMM_LEN] = b->stop_sig;
+	wire_put_u64(buf + 23 + MIGP_COMM_LEN, b->cpu_us);
 	return MIGP_BEGIN_SIZE;
 }
 
@@ -47,6 +49,10 @@ int migp_begin_decode(const uint8_t *buf, size_t len, struct migp_begin *b)
 	if (!b->home_id || !b->pid || b->pid > 0x3fffffff)
 		return -EBADMSG;
 	if (get_str(buf + 22, b->comm, MIGP_COMM_LEN))
+		return -EBADMSG;
+	b->stop_sig = buf[22 + MIGP_COMM_LEN];
+	b->cpu_us = wire_get_u64(buf + 23 + MIGP_COMM_LEN);
+	if (b->stop_sig > 64)
 		return -EBADMSG;
 	return MIGP_BEGIN_SIZE;
 }
@@ -79,6 +85,7 @@ int migp_exit_encode(uint8_t *buf, size_t cap, const struct migp_exit *e)
 	buf[0] = e->kind;
 	buf[1] = e->core;
 	wire_put_u32(buf + 2, (uint32_t)e->code);
+	wire_put_u64(buf + 6, e->cpu_us);
 	return MIGP_EXIT_SIZE;
 }
 
@@ -89,6 +96,7 @@ int migp_exit_decode(const uint8_t *buf, size_t len, struct migp_exit *e)
 	e->kind = buf[0];
 	e->core = buf[1];
 	e->code = (int32_t)wire_get_u32(buf + 2);
+	e->cpu_us = wire_get_u64(buf + 6);
 	if (e->kind > MIGP_KILLED || e->core > 1)
 		return -EBADMSG;
 	if (e->kind == MIGP_KILLED ? (e->code < 1 || e->code > 64) : (e->code < 0 || e->code > 255))

@@ -3,17 +3,18 @@
  * big-endian, fixed layouts; decoders want the exact size.
  *
  *   home (deputy)                         target (remote)
- *   MIG_BEGIN {who, image size}  ------->  (sent before the freeze: size 0)
+ *   MIG_BEGIN {who, image size,  ------->  (sent before the freeze: size 0)
+ *     stop signal}                         (a stopped job's copy starts held)
  *                                <-------  MIG_ACK {0} ready (a stub is forked) or {-errno, why}
  *   MIG_IMAGE chunks             ------->  (mig/xfer.h: layout, then contents)
  *                                <-------  MIG_ACK {0, remote pid} (commit) or {-errno, why}
  *                                <-------  SYSCALL (rsys request)
  *   SYSRET (rsys reply)          ------->
  *   SIGNAL {sig}                 ------->  (a signal sent to the home pid)
- *                                <-------  EXIT {exited|killed, code}
+ *                                <-------  EXIT {exited|killed, code, CPU time}
  *   KILL                         ------->  (the home process is gone)
  *   GO_HOME                      ------->  (bring it back)
- *                                <-------  MIG_BEGIN, MIG_IMAGE chunks (its image now)
+ *                                <-------  MIG_BEGIN {.., CPU time}, MIG_IMAGE chunks (its image now)
  *   MIG_ACK {0 or -errno}        ------->  (restored at home: the copy goes)
  */
 #ifndef OM_PROTO_MIGP_H
@@ -33,8 +34,13 @@ struct migp_begin {
 	uint32_t uid, gid;
 	uint64_t image_len; /* 0: not known yet (the image's own header says) */
 	char comm[MIGP_COMM_LEN]; /* NUL-terminated */
+	uint8_t stop_sig;   /* home -> target: the process is in a job-control
+			     * stop at home (SIGSTOP, SIGTSTP...): its copy
+			     * starts held in it, until SIGCONT; 0: it runs */
+	uint64_t cpu_us;    /* target -> home: CPU time (user + system) the
+			     * copy used at the target, in microseconds */
 };
-#define MIGP_BEGIN_SIZE (2 + 4 + 4 + 4 + 8 + MIGP_COMM_LEN)
+#define MIGP_BEGIN_SIZE (2 + 4 + 4 + 4 + 8 + MIGP_COMM_LEN + 1 + 8)
 
 struct migp_ack {
 	int32_t err;      /* 0 = committed, else -errno */
@@ -48,8 +54,9 @@ struct migp_exit {
 	uint8_t kind;  /* enum migp_exit_kind */
 	uint8_t core;  /* killed with a core dump */
 	int32_t code;  /* exit code, or the killing signal */
+	uint64_t cpu_us; /* CPU time (user + system) the copy used at the target, µs */
 };
-#define MIGP_EXIT_SIZE 6
+#define MIGP_EXIT_SIZE 14
 
 /* SIGNAL: the signal number and the raw siginfo_t (128 bytes) the home
  * process received, so the copy sees the very same sender and code */

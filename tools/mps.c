@@ -18,7 +18,8 @@ static void usage(FILE *fp)
 	fprintf(fp, "Usage: mps [a] [x] [-a] [-x] [--json] [PID...]\n"
 		    "\n"
 		    "Lists processes like ps, with a NODE column: 0 = runs here, N = runs at\n"
-		    "node N (migrated; its home process here is the deputy).\n"
+		    "node N (migrated; its home process here is the deputy), and an RTIME\n"
+		    "column: the CPU time it used at other nodes, which TIME cannot show.\n"
 		    "  a, -a   all users' processes (default: yours)\n"
 		    "  x, -x   also processes without a terminal (default: all of them are shown)\n"
 		    "  --json  one JSON object per process\n"
@@ -67,13 +68,15 @@ int main(int argc, char **argv)
 		json_decref(r);
 	}
 	if (!json)
-		printf("%7s %-8s %4s %-4s %8s %s\n", "PID", "TTY", "NODE", "STAT", "TIME", "COMMAND");
+		printf("%7s %-8s %4s %-4s %8s %8s %s\n", "PID", "TTY", "NODE", "STAT", "TIME", "RTIME",
+			"COMMAND");
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 
 	while (d && (de = readdir(d))) {
 		struct pinfo pi = { 0 };
 		long node = 0;
+		long long rms = 0; /* CPU ms used at other nodes (daemon's count) */
 		bool care = false;
 		json_t *o;
 		size_t k;
@@ -95,17 +98,18 @@ int main(int argc, char **argv)
 				long where = (long)json_integer_value(json_object_get(o, "where"));
 
 				node = where == self_id ? 0 : where;
+				rms = (long long)json_integer_value(json_object_get(o, "remote_cpu_ms"));
 				care = true;
 			}
 		unsigned long long s = pi.ticks / (unsigned long long)hz;
 
 		if (json)
 			printf("{\"pid\":%d,\"tty\":\"%s\",\"node\":%ld,\"stat\":\"%c\",\"seconds\":%llu,"
-			       "\"care\":%s}\n",
-				pi.pid, pi.tty, node, pi.state, s, care ? "true" : "false");
+			       "\"remote_cpu_ms\":%lld,\"care\":%s}\n",
+				pi.pid, pi.tty, node, pi.state, s, rms, care ? "true" : "false");
 		else
-			printf("%7d %-8s %4ld %-4c %4llu:%02llu %s\n", pi.pid, pi.tty, node, pi.state,
-				s / 60, s % 60, pi.cmd);
+			printf("%7d %-8s %4ld %-4c %4llu:%02llu %4lld:%02lld %s\n", pi.pid, pi.tty, node,
+				pi.state, s / 60, s % 60, rms / 60000, rms / 1000 % 60, pi.cmd);
 	}
 	if (d)
 		closedir(d);

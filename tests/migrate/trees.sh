@@ -32,8 +32,10 @@ is_sh() { [ "$(cat "/proc/$SH/comm" 2>/dev/null)" = sh ]; }
 wait_until 5 is_sh || t_diag "process $SH is not sh after 5 s"
 t_ok "the shell starts its children" wait_until 5 has_child "$SH" bash
 BASH_PID=$(child_of "$SH" bash)
-t_ok "bash starts its child" wait_until 5 has_child "$BASH_PID" sleep ||
+t_ok "bash starts its child" wait_until 5 has_child "$BASH_PID" sleep || {
 	t_diag "bash $BASH_PID: $(tr '\n' ' ' </proc/"$BASH_PID"/status 2>&1 | head -c 400) children: $(cat /proc/"$BASH_PID"/task/*/children 2>&1) $(for c in $(cat /proc/"$BASH_PID"/task/*/children 2>/dev/null); do echo "$c:$(cat /proc/$c/comm):$(cut -d' ' -f1 /proc/$c/syscall):$(awk '/^(State|TracerPid)/{printf "%s ", $2}' /proc/$c/status)"; done)"
+	t_bail "no child of bash: the rest would wait for it for minutes"
+}
 S1=$(child_of "$SH" sleep); S2=$(child_of "$BASH_PID" sleep)
 t_is "$(care_of "$SH") $(care_of "$S1") $(care_of "$BASH_PID") $(care_of "$S2")" \
 	"true true true true" "mps: the shell, its child, bash and its child are all under care"

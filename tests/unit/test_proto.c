@@ -1,5 +1,6 @@
 /* Unit tests: proto/wire.h, proto/auth.[ch] and proto/msg.[ch]. */
 #include "proto/auth.h"
+#include "proto/migp.h"
 #include "proto/msg.h"
 #include "proto/wire.h"
 #include "tests/unit/tap.h"
@@ -645,6 +646,31 @@ static void test_seq(void)
 	is_str(proto_msg_type_name(200), "unknown", "unknown type name");
 }
 
+/* migp: a stopped job's stop signal and the CPU time used away travel
+ * both ways intact; sizes are exact, garbage is refused */
+static void test_migp(void)
+{
+	struct migp_begin b = { .home_id = 3, .pid = 4242, .uid = 1000, .gid = 100,
+		.image_len = 77, .comm = "loop", .stop_sig = 20, .cpu_us = 1234567890123ULL };
+	struct migp_begin b2;
+	struct migp_exit e = { .kind = MIGP_KILLED, .code = 9, .cpu_us = 987654321ULL }, e2;
+	uint8_t buf[256];
+	int n;
+
+	n = migp_begin_encode(buf, sizeof(buf), &b);
+	is_int(n, MIGP_BEGIN_SIZE, "migp begin: encoded size");
+	ok(migp_begin_decode(buf, (size_t)n, &b2) == n && b2.stop_sig == 20 &&
+		b2.cpu_us == b.cpu_us && b2.pid == 4242 && !strcmp(b2.comm, "loop"),
+		"migp begin: stop signal, CPU time, pid and name round trip");
+	ok(migp_begin_decode(buf, (size_t)n - 1, &b2) == -EBADMSG, "migp begin: short is refused");
+	buf[22 + MIGP_COMM_LEN] = 65;
+	ok(migp_begin_decode(buf, (size_t)n, &b2) == -EBADMSG, "migp begin: signal 65 is refused");
+	n = migp_exit_encode(buf, sizeof(buf), &e);
+	is_int(n, MIGP_EXIT_SIZE, "migp exit: encoded size");
+	ok(migp_exit_decode(buf, (size_t)n, &e2) == n && e2.kind == MIGP_KILLED && e2.code == 9 &&
+		e2.cpu_us == e.cpu_us, "migp exit: kind, signal and CPU time round trip");
+}
+
 int main(void)
 {
 	uint8_t key[AUTH_KEY_SIZE];
@@ -661,6 +687,7 @@ int main(void)
 	test_golden();
 	test_seq();
 	test_guests();
+	test_migp();
 	test_key_file();
 	return tap_done();
 }
