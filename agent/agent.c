@@ -1,0 +1,85 @@
+#include "agent/agent.h"
+#include "agent/afast.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+extern const uint8_t agent_blob_start[], agent_blob_end[];
+
+_Static_assert(AGENT_OFF_STATE % 4096 == 0, "the state starts a page of its own");
+_Static_assert(AGENT_OFF_TEXT_END < AGENT_OFF_STATE, "the code comes before the state");
+
+const uint8_t *agent_blob(size_t *len)
+{
+	*len = (size_t)(agent_blob_end - agent_blob_start);
+	return agent_blob_start;
+}
+
+#define IP_OFF offsetof(struct seccomp_data, instruction_pointer)
+
+int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code)
+{
+	uint32_t lo = (uint32_t)code, hi = (uint32_t)(code >> 32);
+	uint64_t end = (uint64_t)lo + AGENT_OFF_TEXT_END;
+	struct afast_spec spec;
+	long fast[64];
+	size_t n = 0, nfast = 0;
+
+	if (end > UINT32_MAX)
+		return -ERANGE;
+	for (long nr = 0; nr < 512; nr++)
+		if (!afast_lookup(nr, &spec) && nfast < 64)
+			fast[nfast++] = nr;
+	if (cap < nfast + 9)
+		return -ENOSPC;
+	/* the instruction pointer is just past the syscall instruction */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_OFF + 4);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 4);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_OFF);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, lo, 0, 2);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, nr));
+	for (size_t i = 0; i < nfast; i++)
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)fast[i],
+			(uint8_t)(nfast - i), 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 1, 0, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+	return (int)n;
+}
+
+uint8_t *agent_map_self(size_t scratch)
+{
+	size_t len, text = (AGENT_OFF_TEXT_END + 4095) & ~(size_t)4095;
+	const uint8_t *blob = agent_blob(&len);
+	uint8_t *base;
+
+	/* retry once if the text would cross a 4 GiB line (the filter's words) */
+	for (int tries = 0; tries < 2; tries++) {
+		base = mmap(NULL, len + scratch, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+		if (base == MAP_FAILED)
+			return NULL;
+		if ((uint64_t)(uint32_t)(uintptr_t)base + AGENT_OFF_TEXT_END <= UINT32_MAX)
+			break;
+		munmap(base, len + scratch);
+		base = NULL;
+	}
+	if (!base) {
+		errno = ERANGE;
+		return NULL;
+	}
+	memcpy(base, blob, len);
+	if (mprotect(base, text, PROT_READ | PROT_EXEC)) {
+		munmap(base, len + scratch);
+		return NULL;
+	}
+	agent_state_at(base)->buf = (uint64_t)(uintptr_t)(base + len);
+	agent_state_at(base)->buf_len = scratch;
+	return base;
+}

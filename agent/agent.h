@@ -1,0 +1,95 @@
+/* agent: the in-process agents of a migrated process's direct link.
+ *
+ * One flat blob of freestanding, position-independent code (agent/blob/,
+ * linked to address 0 and objcopy'd to bytes, embedded in libom) holds
+ * both ends:
+ *
+ *  - the copy agent, a SIGSYS handler: a call of the fast set (agent/afast.h)
+ *    trapped by the seccomp filter (SECCOMP_RET_TRAP) is sent as one frame
+ *    over the link, its reply written into the process's own buffer and
+ *    registers, with no other process involved;
+ *  - the home agent, a loop run by the original at home: it takes a frame,
+ *    checks its MAC, points the call's buffer argument into its scratch
+ *    (relocation) and runs the call natively, then answers.
+ *
+ * Frames are the stream frames of proto/stream.h (agent/aframe.h), each
+ * direction with its own key and counter, so an on-path attacker cannot
+ * make the home agent run a call: a frame that fails its MAC ends the link
+ * and nothing in it runs.
+ *
+ * The blob is laid out as [text, rodata | page | state (struct agent_state)];
+ * the loader copies it into a mapping of its own in the process, makes the
+ * text read-only and executable, and fills the state (see the offsets
+ * below, generated from the linked blob into $(BUILD)/gen/agent_syms.h).
+ * This header is also compiled into the blob (AGENT_BLOB defined).
+ */
+#ifndef OM_AGENT_AGENT_H
+#define OM_AGENT_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/aframe.h"
+
+#define AGENT_MAGIC 0x6f6d4147u /* "omAG" */
+#define AGENT_VERSION 1
+
+enum agent_phase {
+	AGENT_IDLE = 0,	   /* home: waiting for a request */
+	AGENT_RECV = 1,	   /* home: reading a request */
+	AGENT_RUN = 2,	   /* home: running call seq */
+	AGENT_REPLY = 3,   /* home: answering call seq */
+	AGENT_DEAD = 4,	   /* the link failed: nothing more runs */
+};
+
+/* The state page, written by the loader; the agent reads its settings and
+ * keeps its progress here (a tracer can read it at a stop). */
+struct agent_state {
+	uint32_t magic, version;
+	int32_t fd;		/* the direct link */
+	volatile uint32_t phase; /* enum agent_phase */
+	struct aframe_dir tx, rx;
+	uint64_t seq;		/* the last request sent (copy) or taken (home) */
+	uint64_t buf, buf_len;	/* home: scratch, 2 x (AFAST_MAX_IO + 4 KiB) */
+	uint64_t fails;		/* frames refused (the link ends at the first) */
+	int64_t last_err;	/* why the link ended: -errno */
+};
+
+#ifndef AGENT_BLOB
+#include "gen/agent_syms.h"
+
+/* The blob's bytes and size (a multiple of 4096: text pages, then state). */
+const uint8_t *agent_blob(size_t *len);
+
+/* Offsets in the blob (from the generated header). */
+#define AGENT_OFF_STATE AGENT_SYM_agent_state
+#define AGENT_OFF_SIGSYS AGENT_SYM_agent_sigsys
+#define AGENT_OFF_HOME_MAIN AGENT_SYM_agent_home_main
+#define AGENT_OFF_RESTORER AGENT_SYM_agent_restorer
+#define AGENT_OFF_FWD_INSN AGENT_SYM_agent_fwd_insn	/* home: the forwarded call's syscall */
+#define AGENT_OFF_TEXT_END AGENT_SYM_agent_text_end	/* [0, this): code */
+
+struct sock_filter;
+
+/* The agent's part of a seccomp filter, to put right after the
+ * architecture check: a call made by the agent's own code (the blob
+ * mapped at code, its text [code, code + AGENT_OFF_TEXT_END)) is allowed,
+ * a call of the fast set made anywhere else traps (SIGSYS to the copy
+ * agent); anything else falls through to the instructions that follow.
+ * Returns the number of instructions, -ENOSPC, or -ERANGE (the text
+ * crosses a 4 GiB boundary: the filter compares 32-bit words). */
+int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code) __attribute__((warn_unused_result));
+
+/* Map the blob into the calling process with scratch bytes after it (the
+ * home agent needs 2 x (AFAST_MAX_IO + 4096)); the text is made read-only
+ * and executable. For tests and benchmarks, and the shape of what the
+ * migration engine plants with ptrace. Returns the base or NULL (errno). */
+uint8_t *agent_map_self(size_t scratch);
+/* The state page of a blob mapped at base. */
+static inline struct agent_state *agent_state_at(uint8_t *base)
+{
+	return (struct agent_state *)(base + AGENT_OFF_STATE);
+}
+#endif
+
+#endif

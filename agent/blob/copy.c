@@ -1,0 +1,133 @@
+/* The copy agent: the SIGSYS handler of a migrated copy. A call of the
+ * fast set that the seccomp filter trapped goes home over the direct link
+ * as one frame; the reply's data lands straight in the process's buffer
+ * and its result in rax. */
+#include "agent/blob/sys.h"
+#include "agent/afast.h"
+#include "agent/agent.h"
+
+#include <asm/sigcontext.h>
+#include <linux/errno.h>
+#include <linux/signal.h>
+
+extern struct agent_state agent_state;
+
+/* the kernel's ucontext on x86_64, as far as we use it */
+struct k_ucontext {
+	unsigned long uc_flags;
+	void *uc_link;
+	struct {
+		void *ss_sp;
+		int ss_flags;
+		size_t ss_size;
+	} uc_stack;
+	struct sigcontext uc_mcontext;
+};
+
+struct k_siginfo_sys {
+	int si_signo, si_errno, si_code, pad0;
+	void *call_addr;
+	int syscall;
+	unsigned int arch;
+};
+
+#define SYS_SECCOMP_CODE 1
+
+static void fatal(struct agent_state *st, long err)
+{
+	st->last_err = err;
+	st->phase = AGENT_DEAD;
+	/* the call may have run at home: there is no right result to give,
+	 * so the process ends as if killed */
+	sys3(__NR_kill, sys3(__NR_getpid, 0, 0, 0), SIGKILL, 0);
+	sys3(__NR_exit_group, 128 + SIGKILL, 0, 0);
+}
+
+static long fast_call(struct agent_state *st, long nr, const uint64_t args[6])
+{
+	uint8_t hdr[AFRAME_HDR_SIZE + AFAST_REQ_SIZE], tag[AFRAME_TAG_SIZE];
+	uint8_t rhdr[AFRAME_HDR_SIZE + AFAST_REP_SIZE], rtag[AFRAME_TAG_SIZE];
+	struct blob_iov iov[3];
+	struct acrypt_poly mac;
+	struct afast_req req;
+	struct afast_rep rep;
+	uint8_t *data = 0;
+	uint32_t len, rlen;
+	uint16_t type;
+	int n = 0, err;
+
+	if (afast_req_make(&req, (uint32_t)++st->seq, nr, args))
+		return -ENOSYS;
+	len = AFAST_REQ_SIZE + (req.kind == AFAST_IN ? req.buf_len : 0);
+	if (req.kind != AFAST_NONE)
+		data = (uint8_t *)req.args[req.buf_arg];
+	aframe_hdr_put(hdr, len, AFAST_T_REQ);
+	afast_req_put(hdr + AFRAME_HDR_SIZE, &req);
+	aframe_mac_begin(&mac, &st->tx);
+	acrypt_poly_update(&mac, hdr, sizeof(hdr));
+	iov[n].base = hdr;
+	iov[n++].len = sizeof(hdr);
+	if (req.kind == AFAST_IN && req.buf_len) {
+		acrypt_poly_update(&mac, data, req.buf_len);
+		iov[n].base = data;
+		iov[n++].len = req.buf_len;
+	}
+	acrypt_poly_final(&mac, tag);
+	iov[n].base = tag;
+	iov[n++].len = sizeof(tag);
+	st->tx.ctr++;
+	err = blob_writev_full(st->fd, iov, n);
+	if (err)
+		fatal(st, err);
+	/* the reply: header and fixed part, data into place, tag */
+	err = blob_read_full(st->fd, rhdr, sizeof(rhdr));
+	if (!err)
+		err = aframe_hdr_get(rhdr, &rlen, &type);
+	if (!err && (type != AFAST_T_REP || rlen < AFAST_REP_SIZE ||
+			    rlen - AFAST_REP_SIZE > (req.kind == AFAST_IN ? 0 : req.buf_len)))
+		err = -EBADMSG;
+	if (!err && rlen > AFAST_REP_SIZE)
+		err = blob_read_full(st->fd, data, rlen - AFAST_REP_SIZE);
+	if (!err)
+		err = blob_read_full(st->fd, rtag, sizeof(rtag));
+	if (err)
+		fatal(st, err);
+	aframe_mac_begin(&mac, &st->rx);
+	acrypt_poly_update(&mac, rhdr, sizeof(rhdr));
+	if (rlen > AFAST_REP_SIZE)
+		acrypt_poly_update(&mac, data, rlen - AFAST_REP_SIZE);
+	acrypt_poly_final(&mac, tag);
+	if (!acrypt_eq16(tag, rtag))
+		fatal(st, -EACCES);
+	st->rx.ctr++;
+	if (afast_rep_get(&rep, rhdr + AFRAME_HDR_SIZE, &req) ||
+		rep.data_len != rlen - AFAST_REP_SIZE)
+		fatal(st, -EBADMSG);
+	return (long)rep.ret;
+}
+
+void agent_sigsys(int sig, void *si, void *uc);
+void agent_sigsys(int sig, void *si, void *uc)
+{
+	struct agent_state *st = &agent_state;
+	struct k_siginfo_sys *info = si;
+	struct sigcontext *mc = &((struct k_ucontext *)uc)->uc_mcontext;
+	uint64_t args[6] = { mc->rdi, mc->rsi, mc->rdx, mc->r10, mc->r8, mc->r9 };
+	long ret;
+
+	if (info->si_code != SYS_SECCOMP_CODE)
+		return; /* a SIGSYS someone sent: nothing to emulate */
+	if (st->phase == AGENT_DEAD || st->fd < 0)
+		ret = -ENOSYS;
+	else
+		ret = fast_call(st, info->syscall, args);
+	mc->rax = (uint64_t)ret;
+}
+
+/* the end of the code: everything the filter lets through is before it */
+__asm__(".pushsection .text.zend, \"ax\"\n"
+	".globl agent_text_end\n"
+	".hidden agent_text_end\n"
+	"agent_text_end:\n"
+	"\tret\n"
+	".popsection\n");

@@ -1,0 +1,427 @@
+/* Unit tests: agent/ (the in-process agents of the direct link): the
+ * freestanding BLAKE2b and Poly1305 against libsodium, frames against
+ * proto/stream.c both ways, the fast request and reply codec, and the
+ * blob itself, loaded into two processes here: a "copy" whose fast-set
+ * calls trap into the blob's SIGSYS handler and a "home" that runs them,
+ * over a socket pair. */
+#include "agent/afast.h"
+#include "agent/agent.h"
+#include "proto/stream.h"
+#include "tests/unit/tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void test_blake2b(void)
+{
+	uint8_t in[600], key[64], a[64], b[64];
+	int bad = 0;
+
+	randombytes_buf(in, sizeof(in));
+	randombytes_buf(key, sizeof(key));
+	for (size_t len = 0; len < sizeof(in); len += (len < 260 ? 1 : 37)) {
+		for (size_t kl = 0; kl <= 64; kl += 32) {
+			size_t outlen = kl == 32 ? 32 : 64;
+
+			acrypt_blake2b(a, outlen, in, len, kl ? key : NULL, kl);
+			crypto_generichash(b, outlen, in, len, kl ? key : NULL, kl);
+			bad += memcmp(a, b, outlen) != 0;
+		}
+	}
+	ok(!bad, "BLAKE2b equals libsodium's (lengths 0..600, keys 0/32/64)");
+}
+
+static void test_poly1305(void)
+{
+	uint8_t in[2000], key[32], a[16], b[16];
+	int bad = 0;
+
+	randombytes_buf(in, sizeof(in));
+	for (size_t len = 0; len < sizeof(in); len += (len < 100 ? 1 : 61)) {
+		struct acrypt_poly p;
+		size_t at = 0;
+
+		randombytes_buf(key, sizeof(key));
+		acrypt_poly_init(&p, key);
+		while (at < len) { /* in random pieces */
+			size_t n = 1 + randombytes_uniform(40);
+
+			if (n > len - at)
+				n = len - at;
+			acrypt_poly_update(&p, in + at, n);
+			at += n;
+		}
+		acrypt_poly_final(&p, a);
+		crypto_onetimeauth(b, in, len, key);
+		bad += memcmp(a, b, 16) != 0;
+	}
+	/* h close to 2^130 - 5: all-ones blocks and key */
+	memset(in, 0xff, 64);
+	memset(key, 0xff, 32);
+	{
+		struct acrypt_poly p;
+
+		acrypt_poly_init(&p, key);
+		acrypt_poly_update(&p, in, 64);
+		acrypt_poly_final(&p, a);
+		crypto_onetimeauth(b, in, 64, key);
+		bad += memcmp(a, b, 16) != 0;
+	}
+	ok(!bad, "Poly1305 equals libsodium's (incremental, lengths 0..2000, edge values)");
+	ok(acrypt_eq16(a, b) && (a[3] ^= 1, !acrypt_eq16(a, b)), "acrypt_eq16");
+}
+
+static void pair(struct stream_auth *c, struct stream_auth *s)
+{
+	uint8_t key[AUTH_KEY_SIZE], buf[64];
+	int n;
+
+	randombytes_buf(key, sizeof(key));
+	if (stream_auth_init(c, STREAM_CLIENT, 1, 2, key) ||
+		stream_auth_init(s, STREAM_SERVER, 2, 0, key))
+		ok(0, "stream_auth_init");
+	n = stream_hello_encode(c, buf, sizeof(buf));
+	if (n < 0 || stream_hello_decode(s, buf, (size_t)n) < 0 ||
+		(n = stream_hello_ack_encode(s, buf, sizeof(buf))) < 0 ||
+		stream_hello_ack_decode(c, buf, (size_t)n) < 0 ||
+		(n = stream_auth_msg_encode(c, buf, sizeof(buf))) < 0 ||
+		stream_auth_msg_decode(s, buf, (size_t)n) < 0)
+		ok(0, "handshake");
+}
+
+/* seal with aframe: out = hdr || body || tag */
+static size_t aseal(struct aframe_dir *d, uint16_t type, const uint8_t *body, size_t len, uint8_t *out)
+{
+	struct acrypt_poly p;
+
+	aframe_hdr_put(out, (uint32_t)len, type);
+	memcpy(out + AFRAME_HDR_SIZE, body, len);
+	aframe_mac_begin(&p, d);
+	acrypt_poly_update(&p, out, AFRAME_HDR_SIZE + len);
+	acrypt_poly_final(&p, out + AFRAME_HDR_SIZE + len);
+	d->ctr++;
+	return AFRAME_HDR_SIZE + len + AFRAME_TAG_SIZE;
+}
+
+static void test_frames(void)
+{
+	struct stream_auth c, s;
+	struct aframe_dir ctx, srx;
+	static uint8_t body[70000], buf[70100];
+	const uint8_t *got;
+	size_t glen, n;
+	uint16_t type;
+	int bad = 0, r;
+
+	pair(&c, &s);
+	randombytes_buf(body, sizeof(body));
+	memcpy(ctx.key, c.tx_key, 32);
+	ctx.ctr = 0;
+	memcpy(srx.key, s.rx_key, 32);
+	srx.ctr = 0;
+	/* aframe seals, stream opens */
+	for (size_t len = 0; len < sizeof(body); len = len * 3 + 1) {
+		n = aseal(&ctx, 0x4601, body, len, buf);
+		r = stream_frame_open(&s, buf, n, &type, &got, &glen);
+		bad += r != (int)n || type != 0x4601 || glen != len || memcmp(got, body, len);
+	}
+	ok(!bad, "frames sealed by aframe open with stream_frame_open");
+	/* stream seals, aframe checks */
+	bad = 0;
+	c.tx_ctr = ctx.ctr; /* the same direction, on from where aframe left it */
+	for (size_t len = 0; len < sizeof(body); len = len * 5 + 3) {
+		struct acrypt_poly p;
+		uint8_t tag[16];
+		uint32_t l;
+
+		r = stream_frame_seal(&c, buf, sizeof(buf), 7, body, len);
+		if (stream_frame_open(&s, buf, (size_t)r, &type, &got, &glen) < 0) /* keep s in step */
+			bad++;
+		bad += aframe_hdr_get(buf, &l, &type) != 0 || l != len || type != 7;
+		aframe_mac_begin(&p, &ctx);
+		acrypt_poly_update(&p, buf, AFRAME_HDR_SIZE + len);
+		acrypt_poly_final(&p, tag);
+		ctx.ctr++;
+		bad += !acrypt_eq16(tag, buf + AFRAME_HDR_SIZE + len);
+	}
+	ok(!bad, "frames sealed by stream_frame_seal check with aframe");
+	/* a flipped bit or a replay fails */
+	n = aseal(&ctx, 1, body, 10, buf);
+	buf[AFRAME_HDR_SIZE + 3] ^= 4;
+	ok(stream_frame_open(&s, buf, n, &type, &got, &glen) == -EACCES, "a tampered frame fails");
+	aframe_hdr_put(buf, AFRAME_MAX_BODY + 1, 1);
+	ok(aframe_hdr_get(buf, (uint32_t *)&r, &type) == -EMSGSIZE, "oversized header refused");
+	aframe_hdr_put(buf, 1, 1);
+	buf[7] = 1;
+	ok(aframe_hdr_get(buf, (uint32_t *)&r, &type) == -EBADMSG, "header flags refused");
+	stream_auth_wipe(&c);
+	stream_auth_wipe(&s);
+}
+
+static void test_codec(void)
+{
+	uint64_t args[6] = { 3, 0x7000, 5, 0, 0, 0 };
+	uint8_t b[AFAST_REQ_SIZE + 8];
+	struct afast_req q, d;
+	struct afast_rep p, pd;
+	uint8_t rb[AFAST_REP_SIZE];
+
+	ok(afast_req_make(&q, 9, SYS_write, args) == 0 && q.kind == AFAST_IN && q.buf_arg == 1 &&
+			q.buf_len == 5, "write: IN buffer, arg 1, 5 bytes");
+	afast_req_put(b, &q);
+	memcpy(b + AFAST_REQ_SIZE, "hello", 5);
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE + 5) == 0 && d.nr == SYS_write && d.seq == 9 &&
+			d.args[0] == 3 && d.buf_len == 5, "request round trip");
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE + 4) == -EBADMSG, "short IN data refused");
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE + 6) == -EBADMSG, "trailing bytes refused");
+	b[57] = AFAST_OUT_RET;
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE + 5) == -EBADMSG, "wrong kind for the call refused");
+	b[57] = AFAST_IN;
+	b[56] = 2;
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE + 5) == -EBADMSG, "wrong argument refused");
+	b[56] = 1;
+	b[8 + 2 * 8 + 7] = 6; /* args[2] != buf_len */
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE + 5) == -EBADMSG, "length argument mismatch refused");
+	args[2] = 100u << 20;
+	ok(afast_req_make(&q, 1, SYS_read, args) == 0 && q.buf_len == AFAST_MAX_IO &&
+			q.args[2] == AFAST_MAX_IO, "large read clamped to AFAST_MAX_IO");
+	ok(afast_req_make(&q, 1, SYS_openat, args) == -ENOSYS, "openat is not in the fast set");
+	afast_req_put(b, &q);
+	b[6] = (uint8_t)(SYS_openat >> 8);
+	b[7] = (uint8_t)SYS_openat;
+	ok(afast_req_get(&d, b, AFAST_REQ_SIZE) == -EBADMSG, "a call outside the fast set refused");
+	args[2] = 100;
+	(void)afast_req_make(&q, 4, SYS_pread64, args);
+	afast_rep_make(&p, &q, 60);
+	ok(p.data_len == 60, "read reply carries ret bytes");
+	afast_rep_put(rb, &p);
+	ok(afast_rep_get(&pd, rb, &q) == 0 && pd.ret == 60, "reply round trip");
+	rb[19] = 61;
+	ok(afast_rep_get(&pd, rb, &q) == -EBADMSG, "reply data length must match ret");
+	afast_rep_make(&p, &q, 101);
+	afast_rep_put(rb, &p);
+	ok(afast_rep_get(&pd, rb, &q) == -EBADMSG, "a count above the buffer refused");
+	afast_rep_make(&p, &q, -EBADF);
+	afast_rep_put(rb, &p);
+	rb[3] ^= 1;
+	ok(afast_rep_get(&pd, rb, &q) == -EBADMSG, "a reply to another request refused");
+}
+
+/* ------------------------------------------------ the blob in processes --- */
+
+#define HOME_FD 77 /* a descriptor only the home process has */
+
+static void keys(struct agent_state *copy, struct agent_state *home)
+{
+	randombytes_buf(copy->tx.key, 32);
+	randombytes_buf(copy->rx.key, 32);
+	memcpy(home->rx.key, copy->tx.key, 32);
+	memcpy(home->tx.key, copy->rx.key, 32);
+	copy->tx.ctr = copy->rx.ctr = home->tx.ctr = home->rx.ctr = 0;
+}
+
+static int install_copy(uint8_t *base, int fd)
+{
+	struct sock_filter f[64];
+	struct sock_fprog prog;
+	struct sigaction sa;
+	int n = 0, m;
+
+	agent_state_at(base)->fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)(base + AGENT_OFF_SIGSYS);
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return -errno;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	m = agent_filter_prefix(f + n, 64 - (size_t)n - 1, (uint64_t)(uintptr_t)base);
+	if (m < 0)
+		return m;
+	n += m;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = (unsigned short)n;
+	prog.filter = f;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
+}
+
+/* The copy's checks, run under the filter; exit status: failed checks */
+static int copy_checks(pid_t home, const char *path, const uint8_t *pat, size_t patlen)
+{
+	static uint8_t big[2u << 20];
+	struct stat st;
+	int bad = 0;
+	ssize_t r;
+
+	/* natively our parent is home; forwarded it is home's parent */
+	if (getppid() == home)
+		bad |= 1;
+	r = pread(HOME_FD, big, 65536, 0);
+	if (r != 65536 || memcmp(big, pat, 65536))
+		bad |= 2;
+	r = read(HOME_FD, big, sizeof(big)); /* clamped, then short */
+	if (r != (ssize_t)(patlen < AFAST_MAX_IO ? patlen : AFAST_MAX_IO) || memcmp(big, pat, (size_t)r))
+		bad |= 4;
+	if (lseek(HOME_FD, 0, SEEK_END) != (off_t)patlen)
+		bad |= 8;
+	if (write(HOME_FD, "tail", 4) != 4)
+		bad |= 16;
+	/* (glibc's fstat() is newfstatat, not in the fast set) */
+	if (syscall(SYS_fstat, HOME_FD, &st) || st.st_size != (off_t)patlen + 4)
+		bad |= 32;
+	errno = 0;
+	if (write(HOME_FD + 1, "x", 1) != -1 || errno != EBADF)
+		bad |= 64;
+	for (int i = 0; i < 2000; i++) /* offsets stay consistent over many calls */
+		if (pread(HOME_FD, big, 1, i) != 1 || big[0] != pat[i])
+			bad |= 128;
+	(void)path;
+	return bad;
+}
+
+static void test_blob(void)
+{
+	char path[] = "/tmp/om-agent-test.XXXXXX";
+	size_t patlen = 3u << 20;
+	uint8_t *pat = malloc(patlen), *cbase, *hbase;
+	int sv[2], fd, status;
+	pid_t home, test = getpid();
+	size_t blen;
+
+	ok(agent_blob(&blen) && blen % 4096 == 0 && blen > AGENT_OFF_STATE, "the blob is embedded");
+	randombytes_buf(pat, patlen);
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, pat, patlen) != (ssize_t)patlen)
+		ok(0, "temporary file");
+	close(fd);
+	cbase = agent_map_self(0);
+	hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
+	ok(cbase && hbase, "blob mapped");
+	keys(agent_state_at(cbase), agent_state_at(hbase));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		ok(0, "socketpair");
+	home = fork();
+	if (home == 0) {
+		pid_t copy = fork();
+
+		if (copy == 0) { /* the copy: a child of home, so its own parent differs */
+			int rc;
+
+			close(sv[1]);
+			rc = install_copy(cbase, sv[0]);
+			if (rc)
+				_exit(100);
+			/* the first check: getppid forwarded is home's parent (the test) */
+			rc = syscall(SYS_getppid) == test ? 0 : 1;
+			rc |= copy_checks(getpid(), path, pat, patlen) & ~1;
+			_exit(rc);
+		}
+		close(sv[0]);
+		fd = open(path, O_RDWR);
+		if (fd < 0 || dup2(fd, HOME_FD) < 0)
+			_exit(101);
+		agent_state_at(hbase)->fd = sv[1];
+		long err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
+		int cst;
+
+		waitpid(copy, &cst, 0);
+		/* the copy's result, and why the loop ended (-ECONNRESET: it closed) */
+		_exit(WIFEXITED(cst) && err == -ECONNRESET ? WEXITSTATUS(cst) : 200);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	waitpid(home, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"copy's fast calls ran at home: getppid, pread, clamped read, lseek, write, fstat, EBADF, 2000 preads (status %d)",
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	unlink(path);
+	free(pat);
+}
+
+/* A man in the middle flips one bit of the copy's first request: the home
+ * agent refuses it (nothing runs: the file stays empty) and ends the link;
+ * the copy, left without an answer, ends killed. */
+static void test_tamper(void)
+{
+	char path[] = "/tmp/om-agent-tamper.XXXXXX";
+	int a[2], b[2], fd, hst, cst;
+	uint8_t *cbase = agent_map_self(0), *hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
+	pid_t home, copy;
+	uint8_t buf[256];
+	ssize_t n;
+	struct stat st;
+
+	fd = mkstemp(path);
+	keys(agent_state_at(cbase), agent_state_at(hbase));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) || socketpair(AF_UNIX, SOCK_STREAM, 0, b))
+		ok(0, "socketpair");
+	home = fork();
+	if (home == 0) {
+		close(a[0]);
+		close(a[1]);
+		close(b[0]);
+		if (dup2(fd, HOME_FD) < 0)
+			_exit(101);
+		agent_state_at(hbase)->fd = b[1];
+		long err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
+
+		_exit(err == -EACCES && agent_state_at(hbase)->phase == AGENT_DEAD ? 0 : 1);
+	}
+	copy = fork();
+	if (copy == 0) {
+		close(a[1]);
+		close(b[0]);
+		close(b[1]);
+		if (install_copy(cbase, a[0]))
+			_exit(100);
+		(void)!write(HOME_FD, "X", 1);
+		_exit(0); /* must not get here */
+	}
+	close(a[0]);
+	close(b[1]);
+	n = read(a[1], buf, sizeof(buf));
+	if (n > 20)
+		buf[20] ^= 1; /* in the request's arguments */
+	if (n > 0)
+		(void)!write(b[0], buf, (size_t)n);
+	waitpid(home, &hst, 0);
+	close(b[0]);
+	close(a[1]);
+	waitpid(copy, &cst, 0);
+	ok(WIFEXITED(hst) && WEXITSTATUS(hst) == 0, "home refused the tampered frame (-EACCES) and ended the link");
+	ok(fstat(fd, &st) == 0 && st.st_size == 0, "nothing ran at home");
+	ok(WIFSIGNALED(cst) && WTERMSIG(cst) == SIGKILL, "the copy ended killed, not with a made-up result");
+	close(fd);
+	unlink(path);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	test_blake2b();
+	test_poly1305();
+	test_frames();
+	test_codec();
+	test_blob();
+	test_tamper();
+	return tap_done();
+}
