@@ -22,12 +22,12 @@ static const uint8_t b2_sigma[12][16] = {
 	{ 14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3 },
 };
 
+/* little-endian loads (x86_64 only, like the rest of the engine) */
 static uint64_t ld64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	__builtin_memcpy(&v, p, 8);
 	return v;
 }
 
@@ -151,34 +151,77 @@ void acrypt_poly_init(struct acrypt_poly *p, const uint8_t key[ACRYPT_KEY_SIZE])
 	p->left = 0;
 }
 
+/* d = a * b mod 2^130 - 5, unreduced, for limbs a (< 2^46) and b with
+ * s1 = b1 * 20, s2 = b2 * 20 */
+#define MUL3(d0, d1, d2, a0, a1, a2, b0, b1, b2, s1, s2)                                      \
+	do {                                                                                  \
+		d0 += (u128)(a0) * (b0) + (u128)(a1) * (s2) + (u128)(a2) * (s1);             \
+		d1 += (u128)(a0) * (b1) + (u128)(a1) * (b0) + (u128)(a2) * (s2);             \
+		d2 += (u128)(a0) * (b2) + (u128)(a1) * (b1) + (u128)(a2) * (b0);             \
+	} while (0)
+
+/* carry d into h (h0, h1 < 2^44 + small, h2 < 2^42 + small) */
+#define CARRY(h0, h1, h2, d0, d1, d2)                                                         \
+	do {                                                                                  \
+		uint64_t c_;                                                                  \
+		c_ = (uint64_t)(d0 >> 44);                                                    \
+		h0 = (uint64_t)d0 & M44;                                                      \
+		d1 += c_;                                                                     \
+		c_ = (uint64_t)(d1 >> 44);                                                    \
+		h1 = (uint64_t)d1 & M44;                                                      \
+		d2 += c_;                                                                     \
+		c_ = (uint64_t)(d2 >> 42);                                                    \
+		h2 = (uint64_t)d2 & M42;                                                      \
+		h0 += c_ * 5;                                                                 \
+		c_ = h0 >> 44;                                                                \
+		h0 &= M44;                                                                    \
+		h1 += c_;                                                                     \
+	} while (0)
+
 static void poly_blocks(struct acrypt_poly *p, const uint8_t *m, size_t len, uint64_t hibit)
 {
 	uint64_t r0 = p->r[0], r1 = p->r[1], r2 = p->r[2];
 	uint64_t s1 = r1 * 20, s2 = r2 * 20;
-	uint64_t h0 = p->h[0], h1 = p->h[1], h2 = p->h[2], c;
+	uint64_t h0 = p->h[0], h1 = p->h[1], h2 = p->h[2];
 	u128 d0, d1, d2;
 
+	/* two blocks at a time: h = (h + m0) r^2 + m1 r, two independent
+	 * products (the single-block chain is latency-bound) */
+	if (len >= 64) {
+		uint64_t q0, q1, q2, t1, t2;
+
+		d0 = d1 = d2 = 0;
+		MUL3(d0, d1, d2, r0, r1, r2, r0, r1, r2, s1, s2);
+		CARRY(q0, q1, q2, d0, d1, d2);
+		t1 = q1 * 20;
+		t2 = q2 * 20;
+		while (len >= 32) {
+			uint64_t a0 = ld64(m), a1 = ld64(m + 8), b0 = ld64(m + 16), b1 = ld64(m + 24);
+			uint64_t x0, x1, x2;
+
+			h0 += a0 & M44;
+			h1 += ((a0 >> 44) | (a1 << 20)) & M44;
+			h2 += ((a1 >> 24) & M42) | hibit;
+			x0 = b0 & M44;
+			x1 = ((b0 >> 44) | (b1 << 20)) & M44;
+			x2 = ((b1 >> 24) & M42) | hibit;
+			d0 = d1 = d2 = 0;
+			MUL3(d0, d1, d2, h0, h1, h2, q0, q1, q2, t1, t2);
+			MUL3(d0, d1, d2, x0, x1, x2, r0, r1, r2, s1, s2);
+			CARRY(h0, h1, h2, d0, d1, d2);
+			m += 32;
+			len -= 32;
+		}
+	}
 	while (len >= 16) {
 		uint64_t m0 = ld64(m), m1 = ld64(m + 8);
 
 		h0 += m0 & M44;
 		h1 += ((m0 >> 44) | (m1 << 20)) & M44;
 		h2 += ((m1 >> 24) & M42) | hibit;
-		d0 = (u128)h0 * r0 + (u128)h1 * s2 + (u128)h2 * s1;
-		d1 = (u128)h0 * r1 + (u128)h1 * r0 + (u128)h2 * s2;
-		d2 = (u128)h0 * r2 + (u128)h1 * r1 + (u128)h2 * r0;
-		c = (uint64_t)(d0 >> 44);
-		h0 = (uint64_t)d0 & M44;
-		d1 += c;
-		c = (uint64_t)(d1 >> 44);
-		h1 = (uint64_t)d1 & M44;
-		d2 += c;
-		c = (uint64_t)(d2 >> 42);
-		h2 = (uint64_t)d2 & M42;
-		h0 += c * 5;
-		c = h0 >> 44;
-		h0 &= M44;
-		h1 += c;
+		d0 = d1 = d2 = 0;
+		MUL3(d0, d1, d2, h0, h1, h2, r0, r1, r2, s1, s2);
+		CARRY(h0, h1, h2, d0, d1, d2);
 		m += 16;
 		len -= 16;
 	}

@@ -2,6 +2,10 @@
 #include "agent/afast.h"
 
 #include <errno.h>
+#include <linux/audit.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/prctl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -82,4 +86,44 @@ uint8_t *agent_map_self(size_t scratch)
 	agent_state_at(base)->buf = (uint64_t)(uintptr_t)(base + len);
 	agent_state_at(base)->buf_len = scratch;
 	return base;
+}
+
+int agent_install_self(uint8_t *base, int fd)
+{
+	struct sock_filter f[64];
+	struct sock_fprog prog;
+	struct sigaction sa;
+	int n = 0, m;
+
+	agent_state_at(base)->fd = fd;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)(base + AGENT_OFF_SIGSYS);
+	sa.sa_flags = SA_SIGINFO;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		return -errno;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	m = agent_filter_prefix(f + n, 64 - (size_t)n - 1, (uint64_t)(uintptr_t)base);
+	if (m < 0)
+		return m;
+	n += m;
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = (unsigned short)n;
+	prog.filter = f;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return -errno;
+	return 0;
+}
+
+void agent_link_keys(struct agent_state *copy, struct agent_state *home)
+{
+	randombytes_buf(copy->tx.key, sizeof(copy->tx.key));
+	randombytes_buf(copy->rx.key, sizeof(copy->rx.key));
+	memcpy(home->rx.key, copy->tx.key, sizeof(home->rx.key));
+	memcpy(home->tx.key, copy->rx.key, sizeof(home->tx.key));
+	copy->tx.ctr = copy->rx.ctr = home->tx.ctr = home->rx.ctr = 0;
 }

@@ -85,6 +85,14 @@ int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code) __attr
  * and executable. For tests and benchmarks, and the shape of what the
  * migration engine plants with ptrace. Returns the base or NULL (errno). */
 uint8_t *agent_map_self(size_t scratch);
+/* Make the calling process a copy served by the blob at base over fd:
+ * SIGSYS to the blob's handler (every signal blocked while it runs), then
+ * a filter of the architecture check, agent_filter_prefix() and "allow
+ * the rest" (no tracer here: a call the agent cannot forward gets
+ * -ENOSYS). For tests and benchmarks. 0 or -errno. */
+int agent_install_self(uint8_t *base, int fd) __attribute__((warn_unused_result));
+/* Fresh random keys for both ends of one link (copy tx = home rx, ...). */
+void agent_link_keys(struct agent_state *copy, struct agent_state *home);
 /* The state page of a blob mapped at base. */
 static inline struct agent_state *agent_state_at(uint8_t *base)
 {

@@ -3,6 +3,8 @@
 
 #include <linux/errno.h>
 
+#define MSG_WAITALL 0x100
+
 void *memcpy(void *d, const void *s, size_t n)
 {
 	uint8_t *p = d;
@@ -36,7 +38,8 @@ int blob_read_full(int fd, void *p, size_t n)
 	uint8_t *b = p;
 
 	while (n) {
-		long r = sys3(__NR_read, fd, b, n);
+		/* the link is a socket: wait for all of it in one call */
+		long r = sys6(__NR_recvfrom, fd, (long)b, (long)n, MSG_WAITALL, 0, 0);
 
 		if (r == -EINTR)
 			continue;

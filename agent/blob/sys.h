@@ -32,7 +32,7 @@ struct blob_iov {
 void *memcpy(void *d, const void *s, size_t n);
 void *memset(void *d, int c, size_t n);
 
-/* read or write exactly n bytes; 0 or -errno (-ECONNRESET at EOF) */
+/* read (from a socket) or write exactly n bytes; 0 or -errno (-ECONNRESET at EOF) */
 int blob_read_full(int fd, void *p, size_t n);
 int blob_writev_full(int fd, struct blob_iov *iov, int cnt);
 

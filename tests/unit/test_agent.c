@@ -68,16 +68,17 @@ static void test_poly1305(void)
 		crypto_onetimeauth(b, in, len, key);
 		bad += memcmp(a, b, 16) != 0;
 	}
-	/* h close to 2^130 - 5: all-ones blocks and key */
-	memset(in, 0xff, 64);
+	/* largest limbs: all-ones blocks and key, through the one- and
+	 * two-block paths */
+	memset(in, 0xff, sizeof(in));
 	memset(key, 0xff, 32);
-	{
+	for (size_t len = 16; len <= sizeof(in); len += len < 200 ? 16 : 400) {
 		struct acrypt_poly p;
 
 		acrypt_poly_init(&p, key);
-		acrypt_poly_update(&p, in, 64);
+		acrypt_poly_update(&p, in, len);
 		acrypt_poly_final(&p, a);
-		crypto_onetimeauth(b, in, 64, key);
+		crypto_onetimeauth(b, in, len, key);
 		bad += memcmp(a, b, 16) != 0;
 	}
 	ok(!bad, "Poly1305 equals libsodium's (incremental, lengths 0..2000, edge values)");
@@ -224,45 +225,6 @@ static void test_codec(void)
 
 #define HOME_FD 77 /* a descriptor only the home process has */
 
-static void keys(struct agent_state *copy, struct agent_state *home)
-{
-	randombytes_buf(copy->tx.key, 32);
-	randombytes_buf(copy->rx.key, 32);
-	memcpy(home->rx.key, copy->tx.key, 32);
-	memcpy(home->tx.key, copy->rx.key, 32);
-	copy->tx.ctr = copy->rx.ctr = home->tx.ctr = home->rx.ctr = 0;
-}
-
-static int install_copy(uint8_t *base, int fd)
-{
-	struct sock_filter f[64];
-	struct sock_fprog prog;
-	struct sigaction sa;
-	int n = 0, m;
-
-	agent_state_at(base)->fd = fd;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)(base + AGENT_OFF_SIGSYS);
-	sa.sa_flags = SA_SIGINFO;
-	sigfillset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL))
-		return -errno;
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-		offsetof(struct seccomp_data, arch));
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	m = agent_filter_prefix(f + n, 64 - (size_t)n - 1, (uint64_t)(uintptr_t)base);
-	if (m < 0)
-		return m;
-	n += m;
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-	prog.len = (unsigned short)n;
-	prog.filter = f;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
-		return -errno;
-	return 0;
-}
-
 /* The copy's checks, run under the filter; exit status: failed checks */
 static int copy_checks(pid_t home, const char *path, const uint8_t *pat, size_t patlen)
 {
@@ -315,7 +277,7 @@ static void test_blob(void)
 	cbase = agent_map_self(0);
 	hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
 	ok(cbase && hbase, "blob mapped");
-	keys(agent_state_at(cbase), agent_state_at(hbase));
+	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
 		ok(0, "socketpair");
 	home = fork();
@@ -326,7 +288,7 @@ static void test_blob(void)
 			int rc;
 
 			close(sv[1]);
-			rc = install_copy(cbase, sv[0]);
+			rc = agent_install_self(cbase, sv[0]);
 			if (rc)
 				_exit(100);
 			/* the first check: getppid forwarded is home's parent (the test) */
@@ -370,7 +332,7 @@ static void test_tamper(void)
 	struct stat st;
 
 	fd = mkstemp(path);
-	keys(agent_state_at(cbase), agent_state_at(hbase));
+	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) || socketpair(AF_UNIX, SOCK_STREAM, 0, b))
 		ok(0, "socketpair");
 	home = fork();
@@ -390,7 +352,7 @@ static void test_tamper(void)
 		close(a[1]);
 		close(b[0]);
 		close(b[1]);
-		if (install_copy(cbase, a[0]))
+		if (agent_install_self(cbase, a[0]))
 			_exit(100);
 		(void)!write(HOME_FD, "X", 1);
 		_exit(0); /* must not get here */
