@@ -16,8 +16,13 @@
  * Request body (big-endian), AFAST_REQ_SIZE bytes, then the IN data:
  *	u32 seq, u32 nr, u64 args[6], u8 buf_arg (0xff: none), u8 kind,
  *	u16 0, u32 buf_len
- * Reply body, AFAST_REP_SIZE bytes, then the OUT data:
- *	u32 seq, u32 signal (reserved, 0), u64 ret (signed), u32 data_len, u32 0
+ * Reply body, AFAST_REP_SIZE bytes, then (signal not 0) the siginfo as
+ * the home kernel gave it (AFAST_SIGINFO_SIZE bytes, host order: both
+ * ends are x86_64), then the OUT data:
+ *	u32 seq, u32 signal, u64 ret (signed), u32 data_len, u32 0
+ * A signal is one for the home pid that arrived while the call ran; ret
+ * may then be a -ERESTART* code, which the copy resolves by the signal's
+ * disposition there, as the kernel would (see agent/blob/copy.c).
  */
 #ifndef OM_AGENT_AFAST_H
 #define OM_AGENT_AFAST_H
@@ -32,6 +37,7 @@
 /* the largest buffer of one call: a whole request or reply fits one frame */
 #define AFAST_MAX_IO ((1u << 20) - 256)
 #define AFAST_NO_BUF 0xff
+#define AFAST_SIGINFO_SIZE 128
 
 enum afast_kind {
 	AFAST_NONE = 0,
@@ -75,11 +81,12 @@ struct afast_rep {
 };
 
 /* Home side: the reply to req that returned ret (its data_len follows
- * from the buffer's kind). */
+ * from the buffer's kind; sig 0). */
 void afast_rep_make(struct afast_rep *rep, const struct afast_req *req, int64_t ret);
 void afast_rep_put(uint8_t out[AFAST_REP_SIZE], const struct afast_rep *rep);
 /* Copy side: decode the fixed part of a reply to req and check it against
- * it (seq, data_len as the kind and ret allow). 0 or -EBADMSG. */
+ * it (seq, signal 0..64, data_len as the kind and ret allow; an
+ * interrupted call's -ERESTART* code only with a signal). 0 or -EBADMSG. */
 int afast_rep_get(struct afast_rep *rep, const uint8_t in[AFAST_REP_SIZE],
 	const struct afast_req *req);
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/prctl.h>
+#include <sys/user.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -126,4 +127,25 @@ void agent_link_keys(struct agent_state *copy, struct agent_state *home)
 	memcpy(home->rx.key, copy->tx.key, sizeof(home->rx.key));
 	memcpy(home->tx.key, copy->rx.key, sizeof(home->tx.key));
 	copy->tx.ctr = copy->rx.ctr = home->tx.ctr = home->rx.ctr = 0;
+}
+
+enum agent_fixup agent_home_fixup(struct user_regs_struct *r, uint64_t base)
+{
+	uint64_t check = base + AGENT_OFF_FWD_CHECK, insn = base + AGENT_OFF_FWD_INSN;
+	long rax = (long)r->rax;
+
+	/* about to run: it must not, the signal goes first */
+	if (r->rip >= check && r->rip <= insn) {
+		r->rip = insn + 2;
+		r->rax = (unsigned long long)-513; /* -ERESTARTNOINTR */
+		r->orig_rax = (unsigned long long)-1;
+		return AGENT_FIX_NOT_RUN;
+	}
+	/* interrupted: its restart code goes back, no restart here */
+	if (r->rip == insn + 2 && r->orig_rax != (unsigned long long)-1 && rax <= -512 &&
+		rax >= -516) {
+		r->orig_rax = (unsigned long long)-1;
+		return AGENT_FIX_INTERRUPTED;
+	}
+	return AGENT_FIX_NONE;
 }

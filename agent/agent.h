@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "agent/aframe.h"
+#include "agent/afast.h"
 
 #define AGENT_MAGIC 0x6f6d4147u /* "omAG" */
 #define AGENT_VERSION 1
@@ -53,6 +54,24 @@ struct agent_state {
 	uint64_t buf, buf_len;	/* home: scratch, 2 x (AFAST_MAX_IO + 4 KiB) */
 	uint64_t fails;		/* frames refused (the link ends at the first) */
 	int64_t last_err;	/* why the link ended: -errno */
+	/* home: a signal for the home pid stopped the process while a fast
+	 * call ran (phase AGENT_RUN): the tracer writes it here, with its
+	 * siginfo, and the reply carries it to the copy, which raises it
+	 * itself after deciding the call's restart (agent_home_fixup()) */
+	volatile uint32_t sig;
+	uint32_t pad0;
+	uint8_t siginfo[AFAST_SIGINFO_SIZE];
+	/* copy: the call in the handler */
+	volatile uint32_t cphase; /* enum agent_cphase */
+	uint32_t cnr;
+	uint64_t cuc;		/* its ucontext */
+};
+
+enum agent_cphase {
+	AGENT_C_OUT = 0,   /* not in the handler */
+	AGENT_C_SEND = 1,  /* building or sending the request: nothing ran at home */
+	AGENT_C_WAIT = 2,  /* sent: home may be running it */
+	AGENT_C_DONE = 3,  /* the result is in the ucontext: returning */
 };
 
 #ifndef AGENT_BLOB
@@ -68,6 +87,25 @@ const uint8_t *agent_blob(size_t *len);
 #define AGENT_OFF_RESTORER AGENT_SYM_agent_restorer
 #define AGENT_OFF_FWD_INSN AGENT_SYM_agent_fwd_insn	/* home: the forwarded call's syscall */
 #define AGENT_OFF_TEXT_END AGENT_SYM_agent_text_end	/* [0, this): code */
+#define AGENT_OFF_FWD_CHECK AGENT_SYM_agent_fwd_check	/* home: the last look at sig */
+
+struct user_regs_struct;
+
+enum agent_fixup {
+	AGENT_FIX_NONE = 0,	/* not in a forwarded call: restart as usual */
+	AGENT_FIX_NOT_RUN = 1,	/* about to run it: it returns -ERESTARTNOINTR unrun */
+	AGENT_FIX_INTERRUPTED = 2, /* it was interrupted: it returns its -ERESTART* code */
+};
+
+/* Home, at a ptrace stop of the process running the home agent at base
+ * (the same contract as hagent_fixup()): a call about to run (between the
+ * last look at state->sig and its syscall instruction) is made to return
+ * -ERESTARTNOINTR without running, an interrupted one returns its
+ * -ERESTART* code instead of being restarted at home. regs is changed in
+ * place (set it back if not NONE). A tracer that carries the signal in a
+ * fast reply writes state->sig (and siginfo) when state->phase is
+ * AGENT_RUN, whatever this returns. */
+enum agent_fixup agent_home_fixup(struct user_regs_struct *regs, uint64_t base);
 
 struct sock_filter;
 

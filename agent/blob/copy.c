@@ -43,7 +43,8 @@ static void fatal(struct agent_state *st, long err)
 	sys3(__NR_exit_group, 128 + SIGKILL, 0, 0);
 }
 
-static long fast_call(struct agent_state *st, long nr, const uint64_t args[6])
+static long fast_call(struct agent_state *st, long nr, const uint64_t args[6], uint32_t *sig,
+	uint8_t siginfo[AFAST_SIGINFO_SIZE])
 {
 	uint8_t hdr[AFRAME_HDR_SIZE + AFAST_REQ_SIZE], tag[AFRAME_TAG_SIZE];
 	uint8_t rhdr[AFRAME_HDR_SIZE + AFAST_REP_SIZE], rtag[AFRAME_TAG_SIZE];
@@ -52,10 +53,11 @@ static long fast_call(struct agent_state *st, long nr, const uint64_t args[6])
 	struct afast_req req;
 	struct afast_rep rep;
 	uint8_t *data = 0;
-	uint32_t len, rlen;
+	uint32_t len, rlen, sigsz, dlen;
 	uint16_t type;
 	int n = 0, err;
 
+	*sig = 0;
 	if (afast_req_make(&req, (uint32_t)++st->seq, nr, args))
 		return -ENOSYS;
 	len = AFAST_REQ_SIZE + (req.kind == AFAST_IN ? req.buf_len : 0);
@@ -79,31 +81,66 @@ static long fast_call(struct agent_state *st, long nr, const uint64_t args[6])
 	err = blob_writev_full(st->fd, iov, n);
 	if (err)
 		fatal(st, err);
-	/* the reply: header and fixed part, data into place, tag */
+	st->cphase = AGENT_C_WAIT;
+	/* the reply: header and fixed part, siginfo, data into place, tag
+	 * (nothing is used before the MAC is checked; sizes are bounded
+	 * by the request first) */
 	err = blob_read_full(st->fd, rhdr, sizeof(rhdr));
 	if (!err)
 		err = aframe_hdr_get(rhdr, &rlen, &type);
-	if (!err && (type != AFAST_T_REP || rlen < AFAST_REP_SIZE ||
-			    rlen - AFAST_REP_SIZE > (req.kind == AFAST_IN ? 0 : req.buf_len)))
+	sigsz = rhdr[AFRAME_HDR_SIZE + 4] | rhdr[AFRAME_HDR_SIZE + 5] | rhdr[AFRAME_HDR_SIZE + 6] |
+			rhdr[AFRAME_HDR_SIZE + 7] ? AFAST_SIGINFO_SIZE : 0;
+	if (!err && (type != AFAST_T_REP || rlen < AFAST_REP_SIZE + sigsz ||
+			    rlen - AFAST_REP_SIZE - sigsz > (req.kind == AFAST_IN ? 0 : req.buf_len)))
 		err = -EBADMSG;
-	if (!err && rlen > AFAST_REP_SIZE)
-		err = blob_read_full(st->fd, data, rlen - AFAST_REP_SIZE);
+	dlen = rlen - AFAST_REP_SIZE - sigsz;
+	if (!err && sigsz)
+		err = blob_read_full(st->fd, siginfo, sigsz);
+	if (!err && dlen)
+		err = blob_read_full(st->fd, data, dlen);
 	if (!err)
 		err = blob_read_full(st->fd, rtag, sizeof(rtag));
 	if (err)
 		fatal(st, err);
 	aframe_mac_begin(&mac, &st->rx);
 	acrypt_poly_update(&mac, rhdr, sizeof(rhdr));
-	if (rlen > AFAST_REP_SIZE)
-		acrypt_poly_update(&mac, data, rlen - AFAST_REP_SIZE);
+	if (sigsz)
+		acrypt_poly_update(&mac, siginfo, sigsz);
+	if (dlen)
+		acrypt_poly_update(&mac, data, dlen);
 	acrypt_poly_final(&mac, tag);
 	if (!acrypt_eq16(tag, rtag))
 		fatal(st, -EACCES);
 	st->rx.ctr++;
-	if (afast_rep_get(&rep, rhdr + AFRAME_HDR_SIZE, &req) ||
-		rep.data_len != rlen - AFAST_REP_SIZE)
+	if (afast_rep_get(&rep, rhdr + AFRAME_HDR_SIZE, &req) || rep.data_len != dlen)
 		fatal(st, -EBADMSG);
+	*sig = rep.sig;
 	return (long)rep.ret;
+}
+
+/* the kernel's struct sigaction (rt_sigaction) */
+struct k_sigaction {
+	unsigned long handler, flags, restorer, mask;
+};
+
+#define K_SA_RESTART 0x10000000ul
+#define ERESTARTSYS 512
+#define ERESTARTNOINTR 513
+#define ERESTARTNOHAND 514
+#define ERESTART_RESTARTBLOCK 516
+
+/* The call was interrupted at home by sig (ret a -ERESTART* code): what
+ * the kernel would do here, where the process runs and its handlers are.
+ * true: run it again (once sig's handler, raised next, has run). */
+static int restarts(long ret, uint32_t sig)
+{
+	struct k_sigaction act;
+
+	if (sys6(__NR_rt_sigaction, sig, 0, (long)&act, 8, 0, 0))
+		return ret == -ERESTARTNOINTR;
+	if (act.handler <= 1) /* SIG_DFL, SIG_IGN: no handler runs */
+		return 1;
+	return ret == -ERESTARTNOINTR || (ret == -ERESTARTSYS && (act.flags & K_SA_RESTART));
 }
 
 void agent_sigsys(int sig, void *si, void *uc);
@@ -113,15 +150,33 @@ void agent_sigsys(int sig, void *si, void *uc)
 	struct k_siginfo_sys *info = si;
 	struct sigcontext *mc = &((struct k_ucontext *)uc)->uc_mcontext;
 	uint64_t args[6] = { mc->rdi, mc->rsi, mc->rdx, mc->r10, mc->r8, mc->r9 };
+	uint8_t hinfo[AFAST_SIGINFO_SIZE];
+	uint32_t hsig = 0;
 	long ret;
 
 	if (info->si_code != SYS_SECCOMP_CODE)
 		return; /* a SIGSYS someone sent: nothing to emulate */
+	st->cnr = (uint32_t)info->syscall;
+	st->cuc = (uint64_t)uc;
+	st->cphase = AGENT_C_SEND;
 	if (st->phase == AGENT_DEAD || st->fd < 0)
 		ret = -ENOSYS;
 	else
-		ret = fast_call(st, info->syscall, args);
+		ret = fast_call(st, info->syscall, args, &hsig, hinfo);
+	if (hsig && ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) {
+		if (restarts(ret, hsig)) {
+			mc->rip -= 2; /* back onto the syscall instruction */
+			ret = info->syscall;
+		} else {
+			ret = -EINTR;
+		}
+	}
 	mc->rax = (uint64_t)ret;
+	st->cphase = AGENT_C_DONE;
+	if (hsig) /* pending until this handler returns: then it runs first */
+		sys6(__NR_rt_tgsigqueueinfo, sys3(__NR_getpid, 0, 0, 0),
+			sys3(__NR_gettid, 0, 0, 0), hsig, (long)hinfo, 0, 0);
+	st->cphase = AGENT_C_OUT;
 }
 
 /* the end of the code: everything the filter lets through is before it */

@@ -12,9 +12,13 @@ struct agent_state agent_state __attribute__((section(".data.state"))) = {
 	.fd = -1,
 };
 
-long agent_fwd_syscall(long nr, long a, long b, long c, long d, long e, long f);
-/* The forwarded call: its syscall instruction is agent_fwd_insn, so a
- * tracer that stops the process there knows a call was running. */
+long agent_fwd_syscall(long nr, long a, long b, long c, long d, long e, long f,
+	volatile uint32_t *sig);
+/* The forwarded call. A tracer that stops the process between
+ * agent_fwd_check and agent_fwd_insn (the syscall instruction) makes it
+ * return -ERESTARTNOINTR unrun (agent_home_fixup()); one that wrote a
+ * signal into the state before agent_fwd_check is seen here: the call
+ * does not run either. */
 __asm__(".pushsection .text\n"
 	".globl agent_fwd_syscall\n"
 	".hidden agent_fwd_syscall\n"
@@ -26,10 +30,18 @@ __asm__(".pushsection .text\n"
 	"\tmov %r8, %r10\n"
 	"\tmov %r9, %r8\n"
 	"\tmov 8(%rsp), %r9\n"
+	"\tmov 16(%rsp), %r11\n"
+	".globl agent_fwd_check\n"
+	".hidden agent_fwd_check\n"
+	"agent_fwd_check:\n"
+	"\tcmpl $0, (%r11)\n"
+	"\tjne 1f\n"
 	".globl agent_fwd_insn\n"
 	".hidden agent_fwd_insn\n"
 	"agent_fwd_insn:\n"
 	"\tsyscall\n"
+	"\tret\n"
+	"1:\tmov $-513, %rax\n" /* -ERESTARTNOINTR */
 	"\tret\n"
 	".popsection\n");
 
@@ -87,12 +99,25 @@ static int serve_one(struct agent_state *st)
 		args[req.buf_arg] = (long)(out + AFRAME_HDR_SIZE + AFAST_REP_SIZE);
 	st->seq = req.seq;
 	st->phase = AGENT_RUN;
-	ret = agent_fwd_syscall((long)req.nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+	__asm__ __volatile__("" ::: "memory");
+	ret = agent_fwd_syscall((long)req.nr, args[0], args[1], args[2], args[3], args[4], args[5],
+		&st->sig);
 	st->phase = AGENT_REPLY;
+	__asm__ __volatile__("" ::: "memory");
+	/* from here on a tracer no longer writes sig: take it */
 	afast_rep_make(&rep, &req, ret);
-	olen = AFAST_REP_SIZE + rep.data_len;
+	rep.sig = st->sig;
+	st->sig = 0;
+	olen = AFAST_REP_SIZE + (rep.sig ? AFAST_SIGINFO_SIZE : 0) + rep.data_len;
 	aframe_hdr_put(out, olen, AFAST_T_REP);
 	afast_rep_put(out + AFRAME_HDR_SIZE, &rep);
+	if (rep.sig) { /* the siginfo goes between the fixed part and the data */
+		uint8_t *data = out + AFRAME_HDR_SIZE + AFAST_REP_SIZE;
+
+		for (uint32_t i = rep.data_len; i-- > 0;)
+			data[AFAST_SIGINFO_SIZE + i] = data[i];
+		memcpy(data, (const void *)st->siginfo, AFAST_SIGINFO_SIZE);
+	}
 	aframe_mac_begin(&mac, &st->tx);
 	acrypt_poly_update(&mac, out, AFRAME_HDR_SIZE + olen);
 	acrypt_poly_final(&mac, out + AFRAME_HDR_SIZE + olen);

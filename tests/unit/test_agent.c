@@ -19,10 +19,14 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void test_blake2b(void)
@@ -375,6 +379,154 @@ static void test_tamper(void)
 	unlink(path);
 }
 
+/* ------------------------------------------------ signals at home --- */
+
+#define PIPE_RD 78
+#define PIPE_WR 79
+
+static volatile sig_atomic_t usr1_seen;
+static volatile pid_t usr1_from;
+
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+	usr1_seen++;
+	usr1_from = si->si_pid;
+}
+
+static int state_rw(pid_t pid, uint8_t *base, size_t off, void *buf, size_t len, bool wr)
+{
+	struct iovec l = { buf, len }, r = { base + AGENT_OFF_STATE + off, len };
+	ssize_t n = wr ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* What the deputy does at a stop of the home process: the fixup, and a
+ * signal for a fast call in flight carried in its reply (suppressed here).
+ * Returns the fixup, or -1 when the process is gone. */
+static int home_stop(pid_t h, uint8_t *hbase, int st)
+{
+	struct user_regs_struct r;
+	enum agent_fixup fix = AGENT_FIX_NONE;
+	uint32_t phase, sig = (uint32_t)WSTOPSIG(st);
+	siginfo_t si;
+
+	if (!WIFSTOPPED(st))
+		return -1;
+	if ((st >> 16) == 0 && ptrace(PTRACE_GETREGS, h, NULL, &r) == 0) {
+		fix = agent_home_fixup(&r, (uint64_t)(uintptr_t)hbase);
+		if (fix)
+			ptrace(PTRACE_SETREGS, h, NULL, &r);
+		if (state_rw(h, hbase, offsetof(struct agent_state, phase), &phase, 4, false) == 0 &&
+			phase == AGENT_RUN && ptrace(PTRACE_GETSIGINFO, h, NULL, &si) == 0) {
+			state_rw(h, hbase, offsetof(struct agent_state, siginfo), &si, sizeof(si), true);
+			state_rw(h, hbase, offsetof(struct agent_state, sig), &sig, 4, true);
+		}
+	}
+	ptrace(PTRACE_CONT, h, NULL, NULL);
+	return (int)fix;
+}
+
+static bool blocked_in_call(pid_t h, uint8_t *hbase)
+{
+	char path[64], buf[512], *p;
+	uint32_t phase = 0;
+	FILE *f;
+
+	if (state_rw(h, hbase, offsetof(struct agent_state, phase), &phase, 4, false) ||
+		phase != AGENT_RUN)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", h);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	p = p ? strrchr(buf, ')') : NULL;
+	return p && p[2] == 'S';
+}
+
+/* A fast read of an empty pipe at home, interrupted by SIGUSR1 sent to
+ * the home pid: without SA_RESTART the copy's read fails with EINTR after
+ * its handler ran (with the home sender's pid); with it, the read runs
+ * again and gets the data written afterwards, exactly once. */
+static void test_signal(bool restart)
+{
+	uint8_t *cbase = agent_map_self(0), *hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
+	pid_t test = getpid(), h;
+	int sv[2], st, fix = -1, pfd, wfd;
+	uint64_t deadline;
+
+	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		ok(0, "socketpair");
+	h = fork();
+	if (h == 0) {
+		int p[2];
+		pid_t c = fork();
+
+		if (c == 0) {
+			struct sigaction sa = { .sa_sigaction = on_usr1,
+				.sa_flags = SA_SIGINFO | (restart ? SA_RESTART : 0) };
+			char buf[16];
+			ssize_t n;
+
+			close(sv[1]);
+			sigaction(SIGUSR1, &sa, NULL);
+			if (agent_install_self(cbase, sv[0]))
+				_exit(100);
+			n = read(PIPE_RD, buf, sizeof(buf));
+			if (usr1_seen != 1 || usr1_from != test)
+				_exit(1);
+			if (!restart)
+				_exit(n == -1 && errno == EINTR ? 0 : 2);
+			_exit(n == 5 && !memcmp(buf, "hello", 5) ? 0 : 3);
+		}
+		close(sv[0]);
+		if (pipe(p) || dup2(p[0], PIPE_RD) < 0 || dup2(p[1], PIPE_WR) < 0)
+			_exit(101);
+		close(p[0]);
+		close(p[1]);
+		agent_state_at(hbase)->fd = sv[1];
+		long err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
+		waitpid(c, &st, 0);
+		_exit(WIFEXITED(st) && err == -ECONNRESET ? WEXITSTATUS(st) : 200);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	if (ptrace(PTRACE_SEIZE, h, NULL, NULL))
+		ok(0, "seize");
+	deadline = (uint64_t)time(NULL) + 20;
+	while (!blocked_in_call(h, hbase) && (uint64_t)time(NULL) < deadline)
+		usleep(2000);
+	kill(h, SIGUSR1);
+	while (waitpid(h, &st, __WALL) == h && WIFSTOPPED(st)) {
+		int f = home_stop(h, hbase, st);
+
+		if (WSTOPSIG(st) == SIGUSR1) {
+			fix = f;
+			break;
+		}
+	}
+	ok(fix == AGENT_FIX_INTERRUPTED, "%s: the blocked fast read was interrupted at home",
+		restart ? "SA_RESTART" : "no SA_RESTART");
+	if (restart) {
+		pfd = (int)syscall(SYS_pidfd_open, h, 0);
+		wfd = pfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pfd, PIPE_WR, 0);
+		ok(wfd >= 0 && write(wfd, "hello", 5) == 5, "data for the restarted read");
+		close(wfd);
+		close(pfd);
+	}
+	while (waitpid(h, &st, __WALL) == h && WIFSTOPPED(st))
+		home_stop(h, hbase, st);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"%s: the copy's handler ran with the home sender, then the read %s (status %d)",
+		restart ? "SA_RESTART" : "no SA_RESTART",
+		restart ? "ran again and got the data once" : "failed with EINTR",
+		WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+	munmap(cbase, AGENT_OFF_STATE + 4096);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -385,5 +537,7 @@ int main(void)
 	test_codec();
 	test_blob();
 	test_tamper();
+	test_signal(false);
+	test_signal(true);
 	return tap_done();
 }
