@@ -190,9 +190,10 @@ demo: deps
 	scripts/demo.sh
 
 # libFuzzer builds (clang); `make fuzz-run` fuzzes each target briefly.
-build-fuzz/%: fuzz/%.c $(LIB_SRC)
+build-fuzz/%: fuzz/%.c $(LIB_SRC) $(AGENT_SYMS) $(BUILD)/agent/blob_data.o
 	@mkdir -p build-fuzz
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(LIB_SRC) $(BUILD)/agent/blob_data.o $(LDLIBS)
 fuzz: $(FUZZ_LF)
 fuzz-run: fuzz
 	@for f in $(FUZZ_LF); do n=$${f#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus-$$n; \
