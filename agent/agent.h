@@ -48,6 +48,9 @@ enum agent_phase {
 struct agent_state {
 	uint32_t magic, version;
 	int32_t fd;		/* the direct link */
+	int32_t pid;		/* copy: the process the link is for (a forked
+				 * child, another pid, takes the slow path) */
+	uint32_t pad1;
 	volatile uint32_t phase; /* enum agent_phase */
 	struct aframe_dir tx, rx;
 	uint64_t seq;		/* the last request sent (copy) or taken (home) */
@@ -72,6 +75,7 @@ enum agent_cphase {
 	AGENT_C_SEND = 1,  /* building or sending the request: nothing ran at home */
 	AGENT_C_WAIT = 2,  /* sent: home may be running it */
 	AGENT_C_DONE = 3,  /* the result is in the ucontext: returning */
+	AGENT_C_SLOW = 4,  /* at the slow-path instruction: a plain forwarded call */
 };
 
 #ifndef AGENT_BLOB
@@ -88,6 +92,7 @@ const uint8_t *agent_blob(size_t *len);
 #define AGENT_OFF_FWD_INSN AGENT_SYM_agent_fwd_insn	/* home: the forwarded call's syscall */
 #define AGENT_OFF_TEXT_END AGENT_SYM_agent_text_end	/* [0, this): code */
 #define AGENT_OFF_FWD_CHECK AGENT_SYM_agent_fwd_check	/* home: the last look at sig */
+#define AGENT_OFF_SLOW_INSN AGENT_SYM_agent_slow_insn	/* copy: "forward this via the tracer" */
 
 struct user_regs_struct;
 
@@ -112,8 +117,10 @@ struct sock_filter;
 /* The agent's part of a seccomp filter, to put right after the
  * architecture check: a call made by the agent's own code (the blob
  * mapped at code, its text [code, code + AGENT_OFF_TEXT_END)) is allowed,
- * a call of the fast set made anywhere else traps (SIGSYS to the copy
- * agent); anything else falls through to the instructions that follow.
+ * except at its slow-path instruction (AGENT_OFF_SLOW_INSN), which stops
+ * for the tracer (RET_TRACE) like any forwarded call; a call of the fast
+ * set made anywhere else traps (SIGSYS to the copy agent); anything else
+ * falls through to the instructions that follow.
  * Returns the number of instructions, -ENOSPC, or -ERANGE (the text
  * crosses a 4 GiB boundary: the filter compares 32-bit words). */
 int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code) __attribute__((warn_unused_result));

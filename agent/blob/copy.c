@@ -118,6 +118,29 @@ static long fast_call(struct agent_state *st, long nr, const uint64_t args[6], u
 	return (long)rep.ret;
 }
 
+long agent_slow_syscall(long nr, const uint64_t *args);
+/* The slow path: the same call, from the one instruction of ours the
+ * filter sends to the tracer (the remote forwards it as it forwards any
+ * call; with no tracer the kernel fails it with ENOSYS). */
+__asm__(".pushsection .text\n"
+	".globl agent_slow_syscall\n"
+	".hidden agent_slow_syscall\n"
+	"agent_slow_syscall:\n"
+	"\tmov %rdi, %rax\n"
+	"\tmov %rsi, %r11\n"
+	"\tmov 0(%r11), %rdi\n"
+	"\tmov 8(%r11), %rsi\n"
+	"\tmov 16(%r11), %rdx\n"
+	"\tmov 24(%r11), %r10\n"
+	"\tmov 32(%r11), %r8\n"
+	"\tmov 40(%r11), %r9\n"
+	".globl agent_slow_insn\n"
+	".hidden agent_slow_insn\n"
+	"agent_slow_insn:\n"
+	"\tsyscall\n"
+	"\tret\n"
+	".popsection\n");
+
 /* the kernel's struct sigaction (rt_sigaction) */
 struct k_sigaction {
 	unsigned long handler, flags, restorer, mask;
@@ -159,9 +182,12 @@ void agent_sigsys(int sig, void *si, void *uc)
 	st->cnr = (uint32_t)info->syscall;
 	st->cuc = (uint64_t)uc;
 	st->cphase = AGENT_C_SEND;
-	if (st->phase == AGENT_DEAD || st->fd < 0)
-		ret = -ENOSYS;
-	else
+	/* no link (or not ours: a forked child shares it but must not use
+	 * it): the tracer forwards the call */
+	if (st->phase == AGENT_DEAD || st->fd < 0 || sys3(__NR_getpid, 0, 0, 0) != st->pid) {
+		st->cphase = AGENT_C_SLOW;
+		ret = agent_slow_syscall(info->syscall, args);
+	} else
 		ret = fast_call(st, info->syscall, args, &hsig, hinfo);
 	if (hsig && ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) {
 		if (restarts(ret, hsig)) {
