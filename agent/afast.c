@@ -170,8 +170,6 @@ int afast_rep_get(struct afast_rep *rep, const uint8_t b[AFAST_REP_SIZE], const 
 		return -EBADMSG;
 	if (rep->ret < -4095)
 		return -EBADMSG;
-	if (rep->ret <= -512 && rep->ret >= -516 && !rep->sig)
-		return -EBADMSG; /* a restart code comes with the signal that caused it */
 	afast_rep_make(&want, req, rep->ret);
 	return rep->data_len == want.data_len ? 0 : -EBADMSG;
 }

@@ -22,7 +22,9 @@
  *	u32 seq, u32 signal, u64 ret (signed), u32 data_len, u32 0
  * A signal is one for the home pid that arrived while the call ran; ret
  * may then be a -ERESTART* code, which the copy resolves by the signal's
- * disposition there, as the kernel would (see agent/blob/copy.c).
+ * disposition there, as the kernel would (see agent/blob/copy.c). A
+ * -ERESTART* code without a signal is a call the home's tracer
+ * interrupted to move the process: it runs again.
  */
 #ifndef OM_AGENT_AFAST_H
 #define OM_AGENT_AFAST_H
@@ -85,8 +87,8 @@ struct afast_rep {
 void afast_rep_make(struct afast_rep *rep, const struct afast_req *req, int64_t ret);
 void afast_rep_put(uint8_t out[AFAST_REP_SIZE], const struct afast_rep *rep);
 /* Copy side: decode the fixed part of a reply to req and check it against
- * it (seq, signal 0..64, data_len as the kind and ret allow; an
- * interrupted call's -ERESTART* code only with a signal). 0 or -EBADMSG. */
+ * it (seq, signal 0..64, data_len as the kind and ret allow). 0 or
+ * -EBADMSG. */
 int afast_rep_get(struct afast_rep *rep, const uint8_t in[AFAST_REP_SIZE],
 	const struct afast_req *req);
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -32,6 +33,7 @@ int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code)
 	uint32_t lo = (uint32_t)code, hi = (uint32_t)(code >> 32);
 	uint64_t end = (uint64_t)lo + AGENT_OFF_TEXT_END;
 	uint32_t slow = (uint32_t)(lo + AGENT_OFF_SLOW_INSN + 2);
+	uint32_t hold = (uint32_t)(lo + AGENT_OFF_HOLD_INSN + 2);
 	struct afast_spec spec;
 	long fast[64];
 	size_t n = 0, nfast = 0;
@@ -41,15 +43,16 @@ int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code)
 	for (long nr = 0; nr < 512; nr++)
 		if (!afast_lookup(nr, &spec) && nfast < 64)
 			fast[nfast++] = nr;
-	if (cap < nfast + 11)
+	if (cap < nfast + 12)
 		return -ENOSPC;
 	/* the instruction pointer is just past the syscall instruction: the
 	 * agent's slow-path instruction goes to the tracer, its other calls
 	 * run */
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_OFF + 4);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 6);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 7);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_OFF);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, slow, 3, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, slow, 4, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hold, 3, 0);
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, lo, 0, 3);
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, 2, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
@@ -99,16 +102,20 @@ int agent_install_self(uint8_t *base, int fd)
 {
 	struct sock_filter f[64];
 	struct sock_fprog prog;
-	struct sigaction sa;
+	struct {
+		unsigned long handler, flags, restorer, mask;
+	} ksa;
 	int n = 0, m;
 
 	agent_state_at(base)->fd = fd;
 	agent_state_at(base)->pid = getpid();
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = (void (*)(int, siginfo_t *, void *))(void *)(base + AGENT_OFF_SIGSYS);
-	sa.sa_flags = SA_SIGINFO;
-	sigfillset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, NULL))
+	/* the kernel's sigaction, with the blob's own restorer, so that
+	 * everything up to rt_sigreturn is the agent's code */
+	ksa.handler = (unsigned long)(uintptr_t)(base + AGENT_OFF_SIGSYS);
+	ksa.flags = SA_SIGINFO | 0x04000000ul; /* SA_RESTORER */
+	ksa.restorer = (unsigned long)(uintptr_t)(base + AGENT_OFF_RESTORER);
+	ksa.mask = ~0ul;
+	if (syscall(SYS_rt_sigaction, SIGSYS, &ksa, NULL, 8))
 		return -errno;
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		offsetof(struct seccomp_data, arch));

@@ -68,6 +68,19 @@ struct agent_state {
 	volatile uint32_t cphase; /* enum agent_cphase */
 	uint32_t cnr;
 	uint64_t cuc;		/* its ucontext */
+	/* copy: set by the tracer (the remote) that wants the process out of
+	 * the handler, to move it: the handler finishes the call in hand (a
+	 * call not yet sent is not sent: it is rewound) and, last thing
+	 * before returning, stops for the tracer at AGENT_OFF_HOLD_INSN
+	 * (RET_TRACE); from there a few single steps (through rt_sigreturn)
+	 * leave it in the program with every register and the signal mask
+	 * as the kernel restores them, on the call's syscall instruction
+	 * (rax = nr) if it is to run again. A call home was running when the
+	 * move began is interrupted there (agent_home_fixup()), comes back as
+	 * a -ERESTART* code without a signal, and is rewound the same way:
+	 * after the move it runs again, once. */
+	volatile uint32_t hold;
+	uint32_t pad2;
 };
 
 enum agent_cphase {
@@ -76,6 +89,7 @@ enum agent_cphase {
 	AGENT_C_WAIT = 2,  /* sent: home may be running it */
 	AGENT_C_DONE = 3,  /* the result is in the ucontext: returning */
 	AGENT_C_SLOW = 4,  /* at the slow-path instruction: a plain forwarded call */
+	AGENT_C_HOLD = 5,  /* stopped at the hold instruction (see hold) */
 };
 
 #ifndef AGENT_BLOB
@@ -93,6 +107,7 @@ const uint8_t *agent_blob(size_t *len);
 #define AGENT_OFF_TEXT_END AGENT_SYM_agent_text_end	/* [0, this): code */
 #define AGENT_OFF_FWD_CHECK AGENT_SYM_agent_fwd_check	/* home: the last look at sig */
 #define AGENT_OFF_SLOW_INSN AGENT_SYM_agent_slow_insn	/* copy: "forward this via the tracer" */
+#define AGENT_OFF_HOLD_INSN AGENT_SYM_agent_hold_insn	/* copy: held on the way out */
 
 struct user_regs_struct;
 
@@ -118,7 +133,8 @@ struct sock_filter;
  * architecture check: a call made by the agent's own code (the blob
  * mapped at code, its text [code, code + AGENT_OFF_TEXT_END)) is allowed,
  * except at its slow-path instruction (AGENT_OFF_SLOW_INSN), which stops
- * for the tracer (RET_TRACE) like any forwarded call; a call of the fast
+ * for the tracer (RET_TRACE) like any forwarded call, and its hold
+ * instruction (AGENT_OFF_HOLD_INSN), also for the tracer; a call of the fast
  * set made anywhere else traps (SIGSYS to the copy agent); anything else
  * falls through to the instructions that follow.
  * Returns the number of instructions, -ENOSPC, or -ERANGE (the text

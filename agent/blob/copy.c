@@ -141,6 +141,20 @@ __asm__(".pushsection .text\n"
 	"\tret\n"
 	".popsection\n");
 
+void agent_hold(void);
+/* Held for the tracer on the way out of the handler (state->hold). */
+__asm__(".pushsection .text\n"
+	".globl agent_hold\n"
+	".hidden agent_hold\n"
+	"agent_hold:\n"
+	"\tmov $39, %eax\n" /* getpid: harmless if it ever ran */
+	".globl agent_hold_insn\n"
+	".hidden agent_hold_insn\n"
+	"agent_hold_insn:\n"
+	"\tsyscall\n"
+	"\tret\n"
+	".popsection\n");
+
 /* the kernel's struct sigaction (rt_sigaction) */
 struct k_sigaction {
 	unsigned long handler, flags, restorer, mask;
@@ -182,6 +196,13 @@ void agent_sigsys(int sig, void *si, void *uc)
 	st->cnr = (uint32_t)info->syscall;
 	st->cuc = (uint64_t)uc;
 	st->cphase = AGENT_C_SEND;
+	/* the tracer wants us out: this call is not sent, it runs again
+	 * after the move */
+	if (st->hold) {
+		mc->rip -= 2;
+		mc->rax = (uint64_t)info->syscall;
+		goto out;
+	}
 	/* no link (or not ours: a forked child shares it but must not use
 	 * it): the tracer forwards the call */
 	if (st->phase == AGENT_DEAD || st->fd < 0 || sys3(__NR_getpid, 0, 0, 0) != st->pid) {
@@ -189,8 +210,9 @@ void agent_sigsys(int sig, void *si, void *uc)
 		ret = agent_slow_syscall(info->syscall, args);
 	} else
 		ret = fast_call(st, info->syscall, args, &hsig, hinfo);
-	if (hsig && ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) {
-		if (restarts(ret, hsig)) {
+	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) {
+		/* without a signal: the home's tracer interrupted it to move */
+		if (!hsig || restarts(ret, hsig)) {
 			mc->rip -= 2; /* back onto the syscall instruction */
 			ret = info->syscall;
 		} else {
@@ -202,6 +224,11 @@ void agent_sigsys(int sig, void *si, void *uc)
 	if (hsig) /* pending until this handler returns: then it runs first */
 		sys6(__NR_rt_tgsigqueueinfo, sys3(__NR_getpid, 0, 0, 0),
 			sys3(__NR_gettid, 0, 0, 0), hsig, (long)hinfo, 0, 0);
+out:
+	if (st->hold) {
+		st->cphase = AGENT_C_HOLD;
+		agent_hold();
+	}
 	st->cphase = AGENT_C_OUT;
 }
 

@@ -540,6 +540,136 @@ static void test_signal(bool restart)
 	munmap(cbase, AGENT_OFF_STATE + 4096);
 }
 
+/* A move while the copy waits in a fast read of an empty pipe at home:
+ * the "remote" (this test, the copy's tracer) sets hold, the "deputy"
+ * (this test, home's tracer) interrupts the call at home; the copy comes
+ * out of its handler by itself, stops at the hold instruction, and a few
+ * single steps later sits on the read's syscall instruction, rax = read,
+ * with nothing run at home. Let go (where the move would restore it), the
+ * read runs again and gets the data written afterwards, once. */
+static void test_move(void)
+{
+	uint8_t *cbase = agent_map_self(0), *hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
+	pid_t h, c = -1;
+	int sv[2], st, cp[2], fix = -1, pfd, wfd, steps = 0;
+	uint32_t cphase = 99, one = 1, zero = 0;
+	struct user_regs_struct r;
+	uint8_t insn[2] = { 0 };
+	uint64_t deadline, text = (uint64_t)(uintptr_t)cbase, text_end = text + AGENT_OFF_TEXT_END;
+	bool held = false;
+
+	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(cp))
+		ok(0, "socketpair");
+	h = fork();
+	if (h == 0) {
+		int p[2];
+		pid_t k = fork();
+
+		if (k == 0) {
+			char buf[16];
+			ssize_t n;
+
+			close(sv[1]);
+			if (agent_install_self(cbase, sv[0]))
+				_exit(100);
+			n = read(PIPE_RD, buf, sizeof(buf));
+			_exit(n == 5 && !memcmp(buf, "hello", 5) ? 0 : 3);
+		}
+		close(sv[0]);
+		if (write(cp[1], &k, sizeof(k)) != sizeof(k))
+			_exit(102);
+		if (pipe(p) || dup2(p[0], PIPE_RD) < 0 || dup2(p[1], PIPE_WR) < 0)
+			_exit(101);
+		close(p[0]);
+		close(p[1]);
+		agent_state_at(hbase)->fd = sv[1];
+		long err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
+		waitpid(k, &st, 0);
+		_exit(WIFEXITED(st) && err == -ECONNRESET ? WEXITSTATUS(st) : 200);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	if (read(cp[0], &c, sizeof(c)) != sizeof(c) || ptrace(PTRACE_SEIZE, h, NULL, NULL) ||
+		ptrace(PTRACE_SEIZE, c, NULL, (void *)(long)PTRACE_O_TRACESECCOMP))
+		ok(0, "seize");
+	/* (under a tracer each SIGSYS of the filter is a signal-delivery
+	 * stop: the tracer passes it on) */
+	deadline = (uint64_t)time(NULL) + 20;
+	while (!blocked_in_call(h, hbase) && (uint64_t)time(NULL) < deadline) {
+		if (waitpid(c, &st, __WALL | WNOHANG) == c && WIFSTOPPED(st))
+			ptrace(PTRACE_CONT, c, NULL, (void *)(long)((st >> 16) ? 0 : WSTOPSIG(st)));
+		usleep(2000);
+	}
+	/* the remote: stop the copy; it waits for home; ask it out */
+	ptrace(PTRACE_INTERRUPT, c, NULL, NULL);
+	while (waitpid(c, &st, __WALL) == c && WIFSTOPPED(st) && (st >> 16) != PTRACE_EVENT_STOP)
+		ptrace(PTRACE_CONT, c, NULL, (void *)(long)WSTOPSIG(st));
+	state_rw(c, cbase, offsetof(struct agent_state, cphase), &cphase, 4, false);
+	state_rw(c, cbase, offsetof(struct agent_state, hold), &one, 4, true);
+	ptrace(PTRACE_CONT, c, NULL, NULL);
+	ok(cphase == AGENT_C_WAIT, "the copy was stopped waiting for its reply (phase %u)", cphase);
+	/* the deputy: interrupt the call at home */
+	ptrace(PTRACE_INTERRUPT, h, NULL, NULL);
+	while (waitpid(h, &st, __WALL) == h && WIFSTOPPED(st)) {
+		if ((st >> 16) == PTRACE_EVENT_STOP) {
+			if (ptrace(PTRACE_GETREGS, h, NULL, &r) == 0) {
+				fix = agent_home_fixup(&r, (uint64_t)(uintptr_t)hbase);
+				if (fix)
+					ptrace(PTRACE_SETREGS, h, NULL, &r);
+			}
+			ptrace(PTRACE_CONT, h, NULL, NULL);
+			break;
+		}
+		home_stop(h, hbase, st);
+	}
+	ok(fix == AGENT_FIX_INTERRUPTED, "the call at home was interrupted, not restarted there");
+	/* the copy comes out by itself and is held */
+	while (waitpid(c, &st, __WALL) == c && WIFSTOPPED(st)) {
+		if ((st >> 8) == (SIGTRAP | (PTRACE_EVENT_SECCOMP << 8)) &&
+			ptrace(PTRACE_GETREGS, c, NULL, &r) == 0 &&
+			r.rip == text + AGENT_OFF_HOLD_INSN + 2) {
+			held = true;
+			break;
+		}
+		ptrace(PTRACE_CONT, c, NULL, (void *)(long)((st >> 16) ? 0 : WSTOPSIG(st)));
+	}
+	ok(held, "the copy stopped at the hold instruction");
+	/* single steps out of the handler, through rt_sigreturn */
+	while (held && steps < 1000) {
+		if (ptrace(PTRACE_SINGLESTEP, c, NULL, NULL) || waitpid(c, &st, __WALL) != c ||
+			ptrace(PTRACE_GETREGS, c, NULL, &r))
+			break;
+		steps++;
+		if (r.rip < text || r.rip >= text_end)
+			break;
+	}
+	{
+		struct iovec l = { insn, 2 }, rr = { (void *)(uintptr_t)r.rip, 2 };
+
+		(void)!process_vm_readv(c, &l, 1, &rr, 1, 0);
+	}
+	ok(steps < 1000 && insn[0] == 0x0f && insn[1] == 0x05 && r.rax == SYS_read &&
+			r.rdi == PIPE_RD,
+		"%d steps later: on the read's syscall instruction, rax = read, its arguments intact",
+		steps);
+	/* let it go (as the restored process would) and give it data */
+	state_rw(c, cbase, offsetof(struct agent_state, hold), &zero, 4, true);
+	ptrace(PTRACE_DETACH, c, NULL, NULL);
+	pfd = (int)syscall(SYS_pidfd_open, h, 0);
+	wfd = pfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pfd, PIPE_WR, 0);
+	ok(wfd >= 0 && write(wfd, "hello", 5) == 5, "data for the read, once");
+	close(wfd);
+	close(pfd);
+	while (waitpid(h, &st, __WALL) == h && WIFSTOPPED(st))
+		home_stop(h, hbase, st);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"after the move the read ran again and got the data once (status %d)",
+		WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+	close(cp[0]);
+	close(cp[1]);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -552,5 +682,6 @@ int main(void)
 	test_tamper();
 	test_signal(false);
 	test_signal(true);
+	test_move();
 	return tap_done();
 }
