@@ -19,10 +19,13 @@
  *                    pipe to itself (drained, untimed), 1000 64 KiB
  *                    pread()s of FILE; with "wait", first READY and wait
  *                    for SIGUSR1 (the harness migrates it meanwhile).
- *   agentlink FILE   the same loops as fwd, through the direct link of
+ *   agentlink FILE [traced]
+ *                    the same loops as fwd, through the direct link of
  *                    agent/agent.h between two local processes (the agent
  *                    blob at both ends, loopback TCP), without the
- *                    migration engine: what the mechanism costs
+ *                    migration engine: what the mechanism costs; with
+ *                    "traced", a ptrace tracer sits on the copy as the
+ *                    remote does today (each trap is then also a stop)
  *   cpu ITERS        fixed CPU work; prints its own time
  *   getppid N        N getppid() system calls; prints its own time
  *   overhead MOSRUN RUNS CPU_ITERS NCALLS
@@ -44,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -453,14 +457,17 @@ static int cmd_fwd(const char *path, bool wait)
  * calls into the blob's SIGSYS handler, which sends them home over
  * loopback TCP (TCP_NODELAY), authenticated. The cost of the mechanism
  * alone: one round trip per call plus trap, MACs and copies. */
-static int cmd_agentlink(const char *path)
+static int cmd_agentlink(const char *path, bool traced)
 {
 	uint8_t *cbase = agent_map_self(0), *hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
 	uint16_t port;
-	int lfd = tcp_listen(&port), cfd, hfd, p[2], fd, st;
+	int lfd = tcp_listen(&port), cfd, hfd, p[2], fd, st, cp[2];
 	off_t size;
 	pid_t home, copy;
 	long err;
+
+	if (pipe(cp))
+		die_sys("pipe");
 
 	if (!cbase || !hbase || sodium_init() < 0)
 		die_sys("agent blob");
@@ -488,6 +495,8 @@ static int cmd_agentlink(const char *path)
 			_exit(0);
 		}
 		close(cfd);
+		if (write(cp[1], &copy, sizeof(copy)) != sizeof(copy))
+			die_sys("write");
 		agent_state_at(hbase)->fd = hfd;
 		err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
 		if (waitpid(copy, &st, 0) != copy || !WIFEXITED(st) || WEXITSTATUS(st))
@@ -496,6 +505,17 @@ static int cmd_agentlink(const char *path)
 	}
 	close(cfd);
 	close(hfd);
+	if (read(cp[0], &copy, sizeof(copy)) != sizeof(copy))
+		die_sys("read");
+	/* traced: like the remote today, a ptrace tracer of the copy, which
+	 * then sees each SIGSYS of the filter as a signal-delivery stop and
+	 * passes it on */
+	if (traced) {
+		if (ptrace(PTRACE_SEIZE, copy, NULL, NULL))
+			die_sys("PTRACE_SEIZE");
+		while (waitpid(copy, &st, __WALL) == copy && WIFSTOPPED(st))
+			ptrace(PTRACE_CONT, copy, NULL, (void *)(long)((st >> 16) ? 0 : WSTOPSIG(st)));
+	}
 	reap(home);
 	return 0;
 }
@@ -628,8 +648,8 @@ int main(int argc, char **argv)
 		return cmd_pingpong(arg_long(argv[2], 10, 10000000));
 	if (!strcmp(cmd, "fwd") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "wait"))))
 		return cmd_fwd(argv[2], argc == 4);
-	if (!strcmp(cmd, "agentlink") && argc == 3)
-		return cmd_agentlink(argv[2]);
+	if (!strcmp(cmd, "agentlink") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "traced"))))
+		return cmd_agentlink(argv[2], argc == 4);
 	if (!strcmp(cmd, "cpu") && argc == 3)
 		return cmd_cpu(arg_long(argv[2], 1, 1L << 40));
 	if (!strcmp(cmd, "getppid") && argc == 3)
@@ -644,7 +664,7 @@ int main(int argc, char **argv)
 		return cmd_overhead(self, argv[2], arg_long(argv[3], 1, 100), argv[4], argv[5]);
 	}
 	fprintf(stderr, "usage: mig_helper mem MIB | stream MIB REPS | pingpong N |\n"
-			"       fwd FILE [wait] | agentlink FILE | cpu ITERS | getppid N |\n"
+			"       fwd FILE [wait] | agentlink FILE [traced] | cpu ITERS | getppid N |\n"
 			"       overhead MOSRUN RUNS CPU_ITERS NCALLS\n");
 	return EXIT_USAGE;
 }
