@@ -225,6 +225,49 @@ static void test_codec(void)
 	ok(afast_rep_get(&pd, rb, &q) == -EBADMSG, "a reply to another request refused");
 }
 
+static void test_fixup_regs(void)
+{
+	uint64_t base = 0x7f0000000000ull;
+	uint64_t check = base + AGENT_OFF_FWD_CHECK, insn = base + AGENT_OFF_FWD_INSN;
+	struct user_regs_struct r;
+
+	memset(&r, 0, sizeof(r));
+	r.rip = check;
+	r.orig_rax = (unsigned long long)-1;
+	ok(agent_home_fixup(&r, base) == AGENT_FIX_NOT_RUN && r.rip == insn + 2 &&
+			(long)r.rax == -513 && r.orig_rax == (unsigned long long)-1,
+		"stopped at the last look: answered -ERESTARTNOINTR, not run");
+	r.rip = insn;
+	r.rax = 0;
+	ok(agent_home_fixup(&r, base) == AGENT_FIX_NOT_RUN && r.rip == insn + 2,
+		"stopped on the syscall instruction: not run");
+	r.rip = insn + 2;
+	r.rax = (unsigned long long)-512;
+	r.orig_rax = 0;
+	ok(agent_home_fixup(&r, base) == AGENT_FIX_INTERRUPTED && (long)r.rax == -512 &&
+			r.orig_rax == (unsigned long long)-1,
+		"interrupted: its -ERESTARTSYS goes back, no restart at home");
+	r.rip = insn + 2;
+	r.rax = 5;
+	r.orig_rax = 0;
+	ok(agent_home_fixup(&r, base) == AGENT_FIX_NONE && r.rax == 5 && r.orig_rax == 0,
+		"a call that returned: nothing to fix");
+	r.rip = base + 16;
+	r.rax = (unsigned long long)-512;
+	ok(agent_home_fixup(&r, base) == AGENT_FIX_NONE && r.orig_rax == 0,
+		"elsewhere (waiting for a request): restarts as usual");
+}
+
+static void test_filter_prefix(void)
+{
+	struct sock_filter f[64];
+
+	ok(agent_filter_prefix(f, 64, 0x7f0000001000ull) > 0, "filter prefix built");
+	ok(agent_filter_prefix(f, 64, 0x7f00ffffff000ull) == -ERANGE,
+		"text across a 4 GiB line refused");
+	ok(agent_filter_prefix(f, 5, 0x7f0000001000ull) == -ENOSPC, "too small a buffer refused");
+}
+
 /* ------------------------------------------------ the blob in processes --- */
 
 #define HOME_FD 77 /* a descriptor only the home process has */
@@ -557,7 +600,14 @@ static void test_move(void)
 	uint8_t insn[2] = { 0 };
 	uint64_t deadline, text = (uint64_t)(uintptr_t)cbase, text_end = text + AGENT_OFF_TEXT_END;
 	bool held = false;
+	char mpath[] = "/tmp/om-agent-move.XXXXXX";
+	uint8_t seq[1000];
+	int mfd = mkstemp(mpath);
 
+	for (int i = 0; i < 1000; i++)
+		seq[i] = (uint8_t)(i * 7);
+	if (mfd < 0 || write(mfd, seq, sizeof(seq)) != sizeof(seq) || lseek(mfd, 0, SEEK_SET))
+		ok(0, "temporary file");
 	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(cp))
 		ok(0, "socketpair");
@@ -569,14 +619,24 @@ static void test_move(void)
 		if (k == 0) {
 			char buf[16];
 			ssize_t n;
+			int bad = 0;
 
 			close(sv[1]);
 			if (agent_install_self(cbase, sv[0]))
 				_exit(100);
+			/* many calls before and after the move share home's offset */
+			for (int i = 0; i < 500; i++)
+				bad |= read(HOME_FD, buf, 1) != 1 || (uint8_t)buf[0] != (uint8_t)(i * 7);
 			n = read(PIPE_RD, buf, sizeof(buf));
-			_exit(n == 5 && !memcmp(buf, "hello", 5) ? 0 : 3);
+			if (n != 5 || memcmp(buf, "hello", 5))
+				_exit(3);
+			for (int i = 500; i < 1000; i++)
+				bad |= read(HOME_FD, buf, 1) != 1 || (uint8_t)buf[0] != (uint8_t)(i * 7);
+			_exit(bad ? 4 : 0);
 		}
 		close(sv[0]);
+		if (dup2(mfd, HOME_FD) < 0)
+			_exit(103);
 		if (write(cp[1], &k, sizeof(k)) != sizeof(k))
 			_exit(102);
 		if (pipe(p) || dup2(p[0], PIPE_RD) < 0 || dup2(p[1], PIPE_WR) < 0)
@@ -664,8 +724,10 @@ static void test_move(void)
 	while (waitpid(h, &st, __WALL) == h && WIFSTOPPED(st))
 		home_stop(h, hbase, st);
 	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-		"after the move the read ran again and got the data once (status %d)",
+		"after the move the read ran again and got the data once; 500 reads before and 500 after kept home's offset (status %d)",
 		WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st));
+	close(mfd);
+	unlink(mpath);
 	close(cp[0]);
 	close(cp[1]);
 }
@@ -678,6 +740,8 @@ int main(void)
 	test_poly1305();
 	test_frames();
 	test_codec();
+	test_fixup_regs();
+	test_filter_prefix();
 	test_blob();
 	test_tamper();
 	test_signal(false);
