@@ -95,6 +95,7 @@ uint8_t *agent_map_self(size_t scratch)
 	}
 	agent_state_at(base)->buf = (uint64_t)(uintptr_t)(base + len);
 	agent_state_at(base)->buf_len = scratch;
+	agent_state_at(base)->slow_fd = -1;
 	return base;
 }
 
@@ -162,4 +163,17 @@ enum agent_fixup agent_home_fixup(struct user_regs_struct *r, uint64_t base)
 		return AGENT_FIX_INTERRUPTED;
 	}
 	return AGENT_FIX_NONE;
+}
+
+void agent_link_derive(struct aframe_dir *h2c, struct aframe_dir *c2h,
+	const uint8_t secret[ACRYPT_KEY_SIZE], const uint8_t nonce[16])
+{
+	uint8_t in[12 + 16];
+
+	memcpy(in, "om-agent/h2c", 12);
+	memcpy(in + 12, nonce, 16);
+	acrypt_blake2b(h2c->key, sizeof(h2c->key), in, sizeof(in), secret, ACRYPT_KEY_SIZE);
+	memcpy(in, "om-agent/c2h", 12);
+	acrypt_blake2b(c2h->key, sizeof(c2h->key), in, sizeof(in), secret, ACRYPT_KEY_SIZE);
+	h2c->ctr = c2h->ctr = 0;
 }

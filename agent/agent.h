@@ -41,6 +41,7 @@ enum agent_phase {
 	AGENT_RUN = 2,	   /* home: running call seq */
 	AGENT_REPLY = 3,   /* home: answering call seq */
 	AGENT_DEAD = 4,	   /* the link failed: nothing more runs */
+	AGENT_RUN_SLOW = 5, /* home: running the deputy's request (its own signals) */
 };
 
 /* The state page, written by the loader; the agent reads its settings and
@@ -80,7 +81,10 @@ struct agent_state {
 	 * a -ERESTART* code without a signal, and is rewound the same way:
 	 * after the move it runs again, once. */
 	volatile uint32_t hold;
-	uint32_t pad2;
+	/* home: the deputy's socket of the slow path (hagent.h's protocol:
+	 * 56-byte requests nr + six arguments, 8-byte results, host order),
+	 * served beside the link; -1: none */
+	int32_t slow_fd;
 };
 
 enum agent_cphase {
@@ -152,6 +156,12 @@ uint8_t *agent_map_self(size_t scratch);
  * the rest" (no tracer here: a call the agent cannot forward gets
  * -ENOSYS). For tests and benchmarks. 0 or -errno. */
 int agent_install_self(uint8_t *base, int fd) __attribute__((warn_unused_result));
+/* The keys of one link from a secret both ends' tracers share (the chan's
+ * client-to-server session key) and a fresh nonce: BLAKE2b-256 keyed with
+ * it over "om-agent/h2c" or "om-agent/c2h" and the nonce. Counters start
+ * at 0: a new nonce for every link. */
+void agent_link_derive(struct aframe_dir *h2c, struct aframe_dir *c2h,
+	const uint8_t secret[ACRYPT_KEY_SIZE], const uint8_t nonce[16]);
 /* Fresh random keys for both ends of one link (copy tx = home rx, ...). */
 void agent_link_keys(struct agent_state *copy, struct agent_state *home);
 /* The state page of a blob mapped at base. */

@@ -10,6 +10,7 @@ struct agent_state agent_state __attribute__((section(".data.state"))) = {
 	.magic = AGENT_MAGIC,
 	.version = AGENT_VERSION,
 	.fd = -1,
+	.slow_fd = -1,
 };
 
 long agent_fwd_syscall(long nr, long a, long b, long c, long d, long e, long f,
@@ -127,18 +128,61 @@ static int serve_one(struct agent_state *st)
 	return blob_writev_full(st->fd, iov, 1);
 }
 
-/* Serve the link until it ends; returns why (-errno; -ECONNRESET: closed). */
+struct k_pollfd {
+	int fd;
+	short events, revents;
+};
+
+#define K_POLLIN 0x001
+
+/* One request of the deputy's slow path, hagent.h's protocol. 0, or
+ * -ECONNRESET when the deputy is gone. */
+static int serve_slow(struct agent_state *st)
+{
+	uint64_t msg[8];
+	long r = sys6(__NR_recvfrom, st->slow_fd, (long)msg, sizeof(msg), 0, 0, 0);
+
+	if (r == -EINTR || r == -EAGAIN)
+		return 0;
+	if (r != 56)
+		return -ECONNRESET;
+	st->phase = AGENT_RUN_SLOW;
+	__asm__ __volatile__("" ::: "memory");
+	msg[0] = (uint64_t)agent_fwd_syscall((long)msg[0], (long)msg[1], (long)msg[2],
+		(long)msg[3], (long)msg[4], (long)msg[5], (long)msg[6], &st->sig);
+	st->phase = AGENT_IDLE;
+	sys6(__NR_sendto, st->slow_fd, (long)msg, 8, 0x4000 /* MSG_NOSIGNAL */, 0, 0);
+	return 0;
+}
+
+/* Serve the link (and the deputy's slow path, when there is one) until
+ * the link ends; returns why (-errno; -ECONNRESET: closed). */
 long agent_home_main(void);
 long agent_home_main(void)
 {
 	struct agent_state *st = &agent_state;
-	int err;
+	int err = 0;
 
 	if (st->magic != AGENT_MAGIC || st->fd < 0)
 		return -EINVAL;
-	do
+	while (!err) {
+		if (st->slow_fd >= 0) {
+			struct k_pollfd p[2] = { { st->fd, K_POLLIN, 0 }, { st->slow_fd, K_POLLIN, 0 } };
+			long r = sys3(__NR_poll, p, 2, -1);
+
+			if (r == -EINTR)
+				continue;
+			if (r < 0) {
+				err = (int)r;
+				break;
+			}
+			if (p[1].revents && serve_slow(st))
+				st->slow_fd = -1; /* the deputy is gone: the link goes on */
+			if (!p[0].revents)
+				continue;
+		}
 		err = serve_one(st);
-	while (!err);
+	}
 	if (err == -EACCES || err == -EBADMSG)
 		st->fails++;
 	die(st, err);

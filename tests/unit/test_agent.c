@@ -225,6 +225,22 @@ static void test_codec(void)
 	ok(afast_rep_get(&pd, rb, &q) == -EBADMSG, "a reply to another request refused");
 }
 
+static void test_derive(void)
+{
+	uint8_t secret[32], nonce[16];
+	struct aframe_dir a, b, c, d;
+
+	randombytes_buf(secret, sizeof(secret));
+	randombytes_buf(nonce, sizeof(nonce));
+	agent_link_derive(&a, &b, secret, nonce);
+	agent_link_derive(&c, &d, secret, nonce);
+	ok(!memcmp(a.key, c.key, 32) && !memcmp(b.key, d.key, 32) && memcmp(a.key, b.key, 32),
+		"link keys: the same at both ends, one per direction");
+	nonce[0] ^= 1;
+	agent_link_derive(&c, &d, secret, nonce);
+	ok(memcmp(a.key, c.key, 32) && memcmp(b.key, d.key, 32), "a new nonce, new keys");
+}
+
 static void test_fixup_regs(void)
 {
 	uint64_t base = 0x7f0000000000ull;
@@ -328,7 +344,14 @@ static void test_blob(void)
 	pid_t home, test = getpid();
 	size_t blen;
 
+	int ss[2];
+	uint64_t slow[7] = { SYS_getppid }, res = 0;
+
 	ok(agent_blob(&blen) && blen % 4096 == 0 && blen > AGENT_OFF_STATE, "the blob is embedded");
+	/* queued before home starts: served whatever the copy does */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, ss) ||
+		send(ss[0], slow, sizeof(slow), 0) != sizeof(slow))
+		ok(0, "socketpair");
 	randombytes_buf(pat, patlen);
 	fd = mkstemp(path);
 	if (fd < 0 || write(fd, pat, patlen) != (ssize_t)patlen)
@@ -357,10 +380,12 @@ static void test_blob(void)
 			_exit(rc);
 		}
 		close(sv[0]);
+		close(ss[0]);
 		fd = open(path, O_RDWR);
 		if (fd < 0 || dup2(fd, HOME_FD) < 0)
 			_exit(101);
 		agent_state_at(hbase)->fd = sv[1];
+		agent_state_at(hbase)->slow_fd = ss[1];
 		long err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
 		int cst;
 
@@ -370,7 +395,12 @@ static void test_blob(void)
 	}
 	close(sv[0]);
 	close(sv[1]);
+	close(ss[1]);
+	/* the deputy's slow path, served beside the link */
+	ok(recv(ss[0], &res, sizeof(res), 0) == sizeof(res) && res == (uint64_t)test,
+		"a slow-path request of the deputy ran at home beside the link");
 	waitpid(home, &status, 0);
+	close(ss[0]);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		"copy's fast calls ran at home: getppid, pread, clamped read, lseek, write, fstat, EBADF, 2000 preads; a forked child took the slow path (status %d)",
 		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
@@ -741,6 +771,7 @@ int main(void)
 	test_frames();
 	test_codec();
 	test_fixup_regs();
+	test_derive();
 	test_filter_prefix();
 	test_blob();
 	test_tamper();
