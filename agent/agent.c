@@ -28,7 +28,7 @@ const uint8_t *agent_blob(size_t *len)
 
 #define IP_OFF offsetof(struct seccomp_data, instruction_pointer)
 
-int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code)
+int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code, uint32_t slow_ret)
 {
 	uint32_t lo = (uint32_t)code, hi = (uint32_t)(code >> 32);
 	uint64_t end = (uint64_t)lo + AGENT_OFF_TEXT_END;
@@ -43,20 +43,21 @@ int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code)
 	for (long nr = 0; nr < 512; nr++)
 		if (!afast_lookup(nr, &spec) && nfast < 64)
 			fast[nfast++] = nr;
-	if (cap < nfast + 12)
+	if (cap < nfast + 13)
 		return -ENOSPC;
 	/* the instruction pointer is just past the syscall instruction: the
 	 * agent's slow-path instruction goes to the tracer, its other calls
 	 * run */
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_OFF + 4);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 7);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 0, 8);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, IP_OFF);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, slow, 4, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, slow, 5, 0);
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hold, 3, 0);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, lo, 0, 3);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, 2, 0);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, lo, 0, 4);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (uint32_t)end, 3, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, slow_ret);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		offsetof(struct seccomp_data, nr));
 	for (size_t i = 0; i < nfast; i++)
@@ -99,7 +100,7 @@ uint8_t *agent_map_self(size_t scratch)
 	return base;
 }
 
-int agent_install_self(uint8_t *base, int fd)
+int agent_install_self(uint8_t *base, int fd, bool notif)
 {
 	struct sock_filter f[64];
 	struct sock_fprog prog;
@@ -122,17 +123,19 @@ int agent_install_self(uint8_t *base, int fd)
 		offsetof(struct seccomp_data, arch));
 	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-	m = agent_filter_prefix(f + n, 64 - (size_t)n - 1, (uint64_t)(uintptr_t)base);
+	m = agent_filter_prefix(f + n, 64 - (size_t)n - 1, (uint64_t)(uintptr_t)base,
+		notif ? SECCOMP_RET_USER_NOTIF : SECCOMP_RET_TRACE);
 	if (m < 0)
 		return m;
 	n += m;
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog.len = (unsigned short)n;
 	prog.filter = f;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
-	return 0;
+	m = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		notif ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+	return m < 0 ? -errno : m;
 }
 
 void agent_link_keys(struct agent_state *copy, struct agent_state *home)

@@ -26,6 +26,7 @@
 #ifndef OM_AGENT_AGENT_H
 #define OM_AGENT_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -136,14 +137,17 @@ struct sock_filter;
 /* The agent's part of a seccomp filter, to put right after the
  * architecture check: a call made by the agent's own code (the blob
  * mapped at code, its text [code, code + AGENT_OFF_TEXT_END)) is allowed,
- * except at its slow-path instruction (AGENT_OFF_SLOW_INSN), which stops
- * for the tracer (RET_TRACE) like any forwarded call, and its hold
- * instruction (AGENT_OFF_HOLD_INSN), also for the tracer; a call of the fast
+ * except at its slow-path instruction (AGENT_OFF_SLOW_INSN), which gets
+ * slow_ret (SECCOMP_RET_TRACE: the tracer forwards it like any call;
+ * SECCOMP_RET_USER_NOTIF: a supervisor holding the filter's listener
+ * does, with no tracer on the process), and its hold instruction
+ * (AGENT_OFF_HOLD_INSN), which stops for the tracer (RET_TRACE); a call of the fast
  * set made anywhere else traps (SIGSYS to the copy agent); anything else
  * falls through to the instructions that follow.
  * Returns the number of instructions, -ENOSPC, or -ERANGE (the text
  * crosses a 4 GiB boundary: the filter compares 32-bit words). */
-int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code) __attribute__((warn_unused_result));
+int agent_filter_prefix(struct sock_filter *f, size_t cap, uint64_t code, uint32_t slow_ret)
+	__attribute__((warn_unused_result));
 
 /* Map the blob into the calling process with scratch bytes after it (the
  * home agent needs 2 x (AFAST_MAX_IO + 4096)); the text is made read-only
@@ -153,9 +157,10 @@ uint8_t *agent_map_self(size_t scratch);
 /* Make the calling process a copy served by the blob at base over fd:
  * SIGSYS to the blob's handler (every signal blocked while it runs), then
  * a filter of the architecture check, agent_filter_prefix() and "allow
- * the rest" (no tracer here: a call the agent cannot forward gets
- * -ENOSYS). For tests and benchmarks. 0 or -errno. */
-int agent_install_self(uint8_t *base, int fd) __attribute__((warn_unused_result));
+ * the rest". The slow path goes to a tracer (with none, ENOSYS) or, with
+ * notif, to the holder of the filter's listener, whose descriptor is
+ * returned. For tests and benchmarks. 0 (or the listener) or -errno. */
+int agent_install_self(uint8_t *base, int fd, bool notif) __attribute__((warn_unused_result));
 /* The keys of one link from a secret both ends' tracers share (the chan's
  * client-to-server session key) and a fresh nonce: BLAKE2b-256 keyed with
  * it over "om-agent/h2c" or "om-agent/c2h" and the nonce. Counters start

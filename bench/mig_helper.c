@@ -489,7 +489,7 @@ static int cmd_agentlink(const char *path, bool traced)
 			die_sys("fork");
 		if (copy == 0) {
 			close(hfd);
-			if (agent_install_self(cbase, cfd))
+			if (agent_install_self(cbase, cfd, false))
 				die_sys("agent_install_self");
 			fwd_run(fd, size, p);
 			_exit(0);

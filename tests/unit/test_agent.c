@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -278,10 +279,10 @@ static void test_filter_prefix(void)
 {
 	struct sock_filter f[64];
 
-	ok(agent_filter_prefix(f, 64, 0x7f0000001000ull) > 0, "filter prefix built");
-	ok(agent_filter_prefix(f, 64, 0x7f00ffffff000ull) == -ERANGE,
+	ok(agent_filter_prefix(f, 64, 0x7f0000001000ull, SECCOMP_RET_TRACE) > 0, "filter prefix built");
+	ok(agent_filter_prefix(f, 64, 0x7f00ffffff000ull, SECCOMP_RET_TRACE) == -ERANGE,
 		"text across a 4 GiB line refused");
-	ok(agent_filter_prefix(f, 5, 0x7f0000001000ull) == -ENOSPC, "too small a buffer refused");
+	ok(agent_filter_prefix(f, 5, 0x7f0000001000ull, SECCOMP_RET_TRACE) == -ENOSPC, "too small a buffer refused");
 }
 
 /* ------------------------------------------------ the blob in processes --- */
@@ -371,7 +372,7 @@ static void test_blob(void)
 			int rc;
 
 			close(sv[1]);
-			rc = agent_install_self(cbase, sv[0]);
+			rc = agent_install_self(cbase, sv[0], false);
 			if (rc)
 				_exit(100);
 			/* the first check: getppid forwarded is home's parent (the test) */
@@ -442,7 +443,7 @@ static void test_tamper(void)
 		close(a[1]);
 		close(b[0]);
 		close(b[1]);
-		if (agent_install_self(cbase, a[0]))
+		if (agent_install_self(cbase, a[0], false))
 			_exit(100);
 		(void)!write(HOME_FD, "X", 1);
 		_exit(0); /* must not get here */
@@ -513,14 +514,25 @@ static int home_stop(pid_t h, uint8_t *hbase, int st)
 	return (int)fix;
 }
 
+/* home runs a fast call and sleeps in it: a read of PIPE_RD (not one of
+ * the file reads before it, which may sleep a moment too) */
 static bool blocked_in_call(pid_t h, uint8_t *hbase)
 {
-	char path[64], buf[512], *p;
+	char path[64], buf[512], want[32], *p;
 	uint32_t phase = 0;
 	FILE *f;
 
 	if (state_rw(h, hbase, offsetof(struct agent_state, phase), &phase, 4, false) ||
 		phase != AGENT_RUN)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", h);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	snprintf(want, sizeof(want), "%d 0x%x ", SYS_read, PIPE_RD);
+	if (!p || strncmp(buf, want, strlen(want)))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/stat", h);
 	f = fopen(path, "r");
@@ -559,7 +571,7 @@ static void test_signal(bool restart)
 
 			close(sv[1]);
 			sigaction(SIGUSR1, &sa, NULL);
-			if (agent_install_self(cbase, sv[0]))
+			if (agent_install_self(cbase, sv[0], false))
 				_exit(100);
 			n = read(PIPE_RD, buf, sizeof(buf));
 			if (usr1_seen != 1 || usr1_from != test)
@@ -652,7 +664,7 @@ static void test_move(void)
 			int bad = 0;
 
 			close(sv[1]);
-			if (agent_install_self(cbase, sv[0]))
+			if (agent_install_self(cbase, sv[0], false))
 				_exit(100);
 			/* many calls before and after the move share home's offset */
 			for (int i = 0; i < 500; i++)
@@ -762,6 +774,77 @@ static void test_move(void)
 	close(cp[1]);
 }
 
+/* The slow path without a tracer: the copy's filter sends the agent's slow
+ * instruction to a supervisor (SECCOMP_RET_USER_NOTIF), here this test,
+ * holding the listener. A forked child of the copy (not the link's pid)
+ * takes it; the copy's own calls keep the link. */
+static void test_notif(void)
+{
+	uint8_t *cbase = agent_map_self(0), *hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
+	pid_t test = getpid(), h, c = -1;
+	int sv[2], cp[2], st, lfd = -1, l = -1, pfd;
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	bool seen = false;
+
+	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || pipe(cp))
+		ok(0, "socketpair");
+	h = fork();
+	if (h == 0) {
+		pid_t k = fork();
+
+		if (k == 0) {
+			int kst;
+			pid_t kid;
+
+			close(sv[1]);
+			l = agent_install_self(cbase, sv[0], true);
+			if (l < 0 || write(cp[1], &l, sizeof(l)) != sizeof(l))
+				_exit(100);
+			kid = fork();
+			if (kid == 0)
+				_exit(syscall(SYS_getppid) == 4242 ? 0 : 1);
+			if (kid < 0 || waitpid(kid, &kst, 0) != kid || !WIFEXITED(kst) || WEXITSTATUS(kst))
+				_exit(2);
+			_exit(syscall(SYS_getppid) == test ? 0 : 3);
+		}
+		close(sv[0]);
+		if (write(cp[1], &k, sizeof(k)) != sizeof(k))
+			_exit(102);
+		agent_state_at(hbase)->fd = sv[1];
+		long err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
+		waitpid(k, &st, 0);
+		_exit(WIFEXITED(st) && err == -ECONNRESET ? WEXITSTATUS(st) : 200);
+	}
+	close(sv[0]);
+	close(sv[1]);
+	if (read(cp[0], &c, sizeof(c)) != sizeof(c) || read(cp[0], &l, sizeof(l)) != sizeof(l))
+		ok(0, "copy's pid and listener");
+	pfd = (int)syscall(SYS_pidfd_open, c, 0);
+	lfd = pfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pfd, l, 0);
+	ok(lfd >= 0, "the supervisor holds the copy's listener");
+	memset(&req, 0, sizeof(req));
+	if (lfd >= 0 && ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+		seen = req.data.nr == SYS_getppid &&
+			req.data.instruction_pointer ==
+				(uint64_t)(uintptr_t)cbase + AGENT_OFF_SLOW_INSN + 2;
+		memset(&resp, 0, sizeof(resp));
+		resp.id = req.id;
+		resp.val = 4242;
+		(void)!ioctl(lfd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+	}
+	ok(seen, "the forked child's getppid came to the supervisor from the slow instruction");
+	waitpid(h, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"the child got the supervisor's answer; the copy's own call still went home (status %d)",
+		WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	close(lfd);
+	close(pfd);
+	close(cp[0]);
+	close(cp[1]);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -778,5 +861,6 @@ int main(void)
 	test_signal(false);
 	test_signal(true);
 	test_move();
+	test_notif();
 	return tap_done();
 }
