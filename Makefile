@@ -30,9 +30,23 @@ endif
 LDLIBS  += -lsodium -ljansson -lm
 
 # Library: every pure module and shared helper.
-LIB_DIRS := lib proto map load gossip balance ckpt rsys mig fs
+LIB_DIRS := lib proto map load gossip balance ckpt rsys mig fs agent
 LIB_SRC  := $(wildcard $(addsuffix /*.c,$(LIB_DIRS)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/agent/blob_data.o
+
+# The agent blob (agent/agent.h): freestanding, position-independent code
+# linked to address 0 and copied out as bytes, embedded in libom. Never
+# instrumented (SAN=1 does not reach it: it runs inside other processes,
+# without libc). agent/*.c are pure and also built into libom for tests.
+AGENT_SRC   := agent/acrypt.c agent/aframe.c agent/afast.c $(wildcard agent/blob/*.c)
+AGENT_OBJ   := $(patsubst %.c,$(BUILD)/agent-blob/%.o,$(AGENT_SRC))
+AGENT_ELF   := $(BUILD)/agent-blob/agent.elf
+AGENT_BIN   := $(BUILD)/agent-blob/agent.bin
+AGENT_SYMS  := $(BUILD)/gen/agent_syms.h
+AGENT_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DAGENT_BLOB -O2 -g -I. -I$(BUILD) -Wall -Wextra -Wshadow \
+	-Wno-unused-parameter -Wmissing-prototypes -ffreestanding -fPIC -fvisibility=hidden \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+	-mgeneral-regs-only -include agent/blob/hidden.h -fno-sanitize=all $(if $(filter 1,$(WERROR)),-Werror,)
 LIBOM    := $(BUILD)/libom.a
 
 # The daemon: everything in daemon/ (omd.c holds main()).
@@ -80,9 +94,34 @@ ALL := bin/omd $(TOOLS) $(SCRIPTS)
 .PHONY: all clean check deps test bench demo fuzz fuzz-run format install
 all: $(ALL) $(UNITS) $(HELPERS) $(VICTIMS) $(STATIC_VICTIMS) $(MUSL_VICTIMS) $(FUZZ_REPLAY) $(BENCHES)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(AGENT_SYMS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) -I$(BUILD) -MMD -MP -c -o $@ $<
+
+$(BUILD)/agent-blob/%.o: %.c agent/blob/hidden.h Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(AGENT_CFLAGS) -MMD -MP -c -o $@ $<
+
+# linked at 0; refuses objects with absolute relocations or a GOT
+$(AGENT_ELF): $(AGENT_OBJ) agent/blob/blob.lds Makefile
+	@if readelf -rW $(AGENT_OBJ) | awk '/^Relocation section/ { dbg = ($$3 ~ /debug/) } \
+		!dbg && /R_X86_64_(64|32|32S|GOTPCREL[A-Z]*) /' | grep .; then \
+		echo "agent blob: absolute or GOT relocations" >&2; exit 1; fi
+	ld -static -nostdlib -T agent/blob/blob.lds -o $@ $(AGENT_OBJ)
+	@if readelf -SW $@ | grep -qE '\.got|\.plt|\.rela'; then echo "agent blob: GOT/PLT" >&2; exit 1; fi
+
+$(AGENT_BIN): $(AGENT_ELF)
+	objcopy -O binary -j .text -j .data $< $@
+
+$(AGENT_SYMS): $(AGENT_ELF)
+	@mkdir -p $(dir $@)
+	nm $< | awk '$$3 ~ /^agent_/ { printf "#define AGENT_SYM_%s 0x%sul\n", $$3, $$1 }' >$@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/agent/blob_data.o: $(AGENT_BIN)
+	@mkdir -p $(dir $@)
+	printf '\t.section .rodata\n\t.balign 4096\n\t.globl agent_blob_start\nagent_blob_start:\n\t.incbin "%s"\n\t.globl agent_blob_end\nagent_blob_end:\n\t.section .note.GNU-stack,"",@progbits\n' $< | \
+		$(CC) -c -x assembler -o $@ -
 
 $(LIBOM): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -158,9 +197,10 @@ demo: deps
 	scripts/demo.sh
 
 # libFuzzer builds (clang); `make fuzz-run` fuzzes each target briefly.
-build-fuzz/%: fuzz/%.c $(LIB_SRC)
+build-fuzz/%: fuzz/%.c $(LIB_SRC) $(AGENT_SYMS) $(BUILD)/agent/blob_data.o
 	@mkdir -p build-fuzz
-	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I. -I$(BUILD) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(LIB_SRC) $(BUILD)/agent/blob_data.o $(LDLIBS)
 fuzz: $(FUZZ_LF)
 fuzz-run: fuzz
 	@for f in $(FUZZ_LF); do n=$${f#build-fuzz/fuzz_}; mkdir -p build-fuzz/corpus-$$n; \

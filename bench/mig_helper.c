@@ -19,6 +19,13 @@
  *                    pipe to itself (drained, untimed), 1000 64 KiB
  *                    pread()s of FILE; with "wait", first READY and wait
  *                    for SIGUSR1 (the harness migrates it meanwhile).
+ *   agentlink FILE [traced]
+ *                    the same loops as fwd, through the direct link of
+ *                    agent/agent.h between two local processes (the agent
+ *                    blob at both ends, loopback TCP), without the
+ *                    migration engine: what the mechanism costs; with
+ *                    "traced", a ptrace tracer sits on the copy as the
+ *                    remote does today (each trap is then also a stop)
  *   cpu ITERS        fixed CPU work; prints its own time
  *   getppid N        N getppid() system calls; prints its own time
  *   overhead MOSRUN RUNS CPU_ITERS NCALLS
@@ -40,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,7 +56,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/afast.h"
+#include "agent/agent.h"
 #include "lib/util.h"
+
+#include <sodium.h>
 
 #define EXIT_CHECK 1
 #define EXIT_USAGE 2
@@ -353,38 +365,16 @@ static void report(const char *what, uint64_t *v, size_t n, size_t bytes)
 	printf("\n");
 }
 
-static int cmd_fwd(const char *path, bool wait)
+/* the three timed loops over an open FILE (size bytes) and a pipe p */
+static void fwd_run(int fd, off_t size, const int p[2])
 {
 	static uint64_t t[FWD_N];
-	int p[2], fd;
-	struct stat st;
 	char *buf = malloc(RDSZ), c;
 	off_t off = 0;
 
 	if (!buf)
 		die_sys("malloc");
 	memset(buf, 0, RDSZ);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) || pipe2(p, O_CLOEXEC))
-		die_sys(path);
-	if (st.st_size < (off_t)RDSZ) {
-		fprintf(stderr, "mig_helper: %s: smaller than 64 KiB\n", path);
-		return EXIT_USAGE;
-	}
-	if (wait) {
-		sigset_t block, old;
-
-		catch_usr1();
-		alarm(600);
-		sigemptyset(&block);
-		sigaddset(&block, SIGUSR1);
-		sigprocmask(SIG_BLOCK, &block, &old);
-		ready();
-		sigdelset(&old, SIGUSR1);
-		while (!go)
-			sigsuspend(&old);
-		sigprocmask(SIG_UNBLOCK, &block, NULL);
-	}
 	for (int i = -FWD_WARM; i < FWD_N; i++) {
 		uint64_t t0 = now_ns();
 
@@ -412,11 +402,121 @@ static int cmd_fwd(const char *path, bool wait)
 		if (i >= 0)
 			t[i] = now_ns() - t0;
 		off += (off_t)RDSZ;
-		if (off + (off_t)RDSZ > st.st_size)
+		if (off + (off_t)RDSZ > size)
 			off = 0;
 	}
 	report("pread64k", t, FWD_NREAD, RDSZ);
 	fflush(stdout);
+	free(buf);
+}
+
+static int fwd_open(const char *path, int p[2], off_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) || pipe2(p, O_CLOEXEC))
+		die_sys(path);
+	if (st.st_size < (off_t)RDSZ) {
+		fprintf(stderr, "mig_helper: %s: smaller than 64 KiB\n", path);
+		exit(EXIT_USAGE);
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+static int cmd_fwd(const char *path, bool wait)
+{
+	int p[2], fd;
+	off_t size;
+
+	fd = fwd_open(path, p, &size);
+	if (wait) {
+		sigset_t block, old;
+
+		catch_usr1();
+		alarm(600);
+		sigemptyset(&block);
+		sigaddset(&block, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &block, &old);
+		ready();
+		sigdelset(&old, SIGUSR1);
+		while (!go)
+			sigsuspend(&old);
+		sigprocmask(SIG_UNBLOCK, &block, NULL);
+	}
+	fwd_run(fd, size, p);
+	return 0;
+}
+
+/* ------------------------------------------------------------ agentlink --- */
+
+/* The same loops through the direct link of agent/agent.h, without the
+ * migration engine: a "home" process opens FILE and the pipe and serves
+ * the link with the agent blob; its child, the "copy", traps its fast-set
+ * calls into the blob's SIGSYS handler, which sends them home over
+ * loopback TCP (TCP_NODELAY), authenticated. The cost of the mechanism
+ * alone: one round trip per call plus trap, MACs and copies. */
+static int cmd_agentlink(const char *path, bool traced)
+{
+	uint8_t *cbase = agent_map_self(0), *hbase = agent_map_self(2 * (AFAST_MAX_IO + 4096));
+	uint16_t port;
+	int lfd = tcp_listen(&port), cfd, hfd, p[2], fd, st, cp[2];
+	off_t size;
+	pid_t home, copy;
+	long err;
+
+	if (pipe(cp))
+		die_sys("pipe");
+
+	if (!cbase || !hbase || sodium_init() < 0)
+		die_sys("agent blob");
+	agent_link_keys(agent_state_at(cbase), agent_state_at(hbase));
+	cfd = tcp_connect(port);
+	hfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (hfd < 0)
+		die_sys("accept");
+	close(lfd);
+	nodelay(cfd);
+	nodelay(hfd);
+	home = fork();
+	if (home < 0)
+		die_sys("fork");
+	if (home == 0) {
+		fd = fwd_open(path, p, &size);
+		copy = fork();
+		if (copy < 0)
+			die_sys("fork");
+		if (copy == 0) {
+			close(hfd);
+			if (agent_install_self(cbase, cfd, false))
+				die_sys("agent_install_self");
+			fwd_run(fd, size, p);
+			_exit(0);
+		}
+		close(cfd);
+		if (write(cp[1], &copy, sizeof(copy)) != sizeof(copy))
+			die_sys("write");
+		agent_state_at(hbase)->fd = hfd;
+		err = ((long (*)(void))(void *)(hbase + AGENT_OFF_HOME_MAIN))();
+		if (waitpid(copy, &st, 0) != copy || !WIFEXITED(st) || WEXITSTATUS(st))
+			_exit(EXIT_SYS);
+		_exit(err == -ECONNRESET ? 0 : EXIT_SYS);
+	}
+	close(cfd);
+	close(hfd);
+	if (read(cp[0], &copy, sizeof(copy)) != sizeof(copy))
+		die_sys("read");
+	/* traced: like the remote today, a ptrace tracer of the copy, which
+	 * then sees each SIGSYS of the filter as a signal-delivery stop and
+	 * passes it on */
+	if (traced) {
+		if (ptrace(PTRACE_SEIZE, copy, NULL, NULL))
+			die_sys("PTRACE_SEIZE");
+		while (waitpid(copy, &st, __WALL) == copy && WIFSTOPPED(st))
+			ptrace(PTRACE_CONT, copy, NULL, (void *)(long)((st >> 16) ? 0 : WSTOPSIG(st)));
+	}
+	reap(home);
 	return 0;
 }
 
@@ -548,6 +648,8 @@ int main(int argc, char **argv)
 		return cmd_pingpong(arg_long(argv[2], 10, 10000000));
 	if (!strcmp(cmd, "fwd") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "wait"))))
 		return cmd_fwd(argv[2], argc == 4);
+	if (!strcmp(cmd, "agentlink") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "traced"))))
+		return cmd_agentlink(argv[2], argc == 4);
 	if (!strcmp(cmd, "cpu") && argc == 3)
 		return cmd_cpu(arg_long(argv[2], 1, 1L << 40));
 	if (!strcmp(cmd, "getppid") && argc == 3)
@@ -562,7 +664,7 @@ int main(int argc, char **argv)
 		return cmd_overhead(self, argv[2], arg_long(argv[3], 1, 100), argv[4], argv[5]);
 	}
 	fprintf(stderr, "usage: mig_helper mem MIB | stream MIB REPS | pingpong N |\n"
-			"       fwd FILE [wait] | cpu ITERS | getppid N |\n"
+			"       fwd FILE [wait] | agentlink FILE [traced] | cpu ITERS | getppid N |\n"
 			"       overhead MOSRUN RUNS CPU_ITERS NCALLS\n");
 	return EXIT_USAGE;
 }

@@ -18,6 +18,8 @@
 #     tenth (p10) is printed beside the median: on a loaded machine it shows
 #     the path's own cost. (OM_MIG_AGENT=0 in the environment makes the
 #     deputies inject every call with ptrace, as the first engine did.)
+#     Beside them, not judged: the direct link of agent/ measured between
+#     two local processes (mig_helper agentlink), untraced and traced.
 #  3. mosrun overhead on a program that never migrates (fork to reap,
 #     median of 5, plain and under mosrun alternately): a CPU loop
 #     (target <= 1%) and 1M getppid() (target <= 5%).
@@ -39,7 +41,7 @@ part() { [[ " $PARTS " = *" $1 "* ]]; }
 export PATH="$ROOT/bin:$PATH"
 
 if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
-	sed -n '2,30s/^# \{0,1\}//p' "$0"
+	sed -n '2,32s/^# \{0,1\}//p' "$0"
 	exit 0
 fi
 [ -x "$H" ] || { echo "migrate: $H missing (make)" >&2; exit 1; }
@@ -252,6 +254,25 @@ printf '%-13s %8.1f us %8.1f us %8.1f us  (loopback TCP, 1 byte each way, TCP_NO
 echo "  10000 getppid, 10000 writes (pipe to itself, drained untimed), 1000 preads (16 MiB"
 echo "  file in the page cache); clock_gettime (vDSO) around each; MB/s = bytes / total time;"
 echo "  p10/p10: the fast tenth against the ping-pong's (the path's own cost on a loaded machine)"
+# the direct link of agent/ (in-process agents at both ends), measured
+# between two local processes: what the mechanism costs before the engine
+# uses it, untraced and under a ptrace tracer (as the remote is today)
+for mode in "" traced; do
+	al=$("$H" agentlink "$D/fwd.data" $mode 2>/dev/null) || al=""
+	[ -n "$al" ] || { echo "  agent link${mode:+ ($mode)}: failed"; continue; }
+	printf '%-22s' "agent link${mode:+ ($mode)}"
+	for call in getppid write pread64k; do
+		f=$(grep " call=$call " <<<"$al")
+		printf ' %s %.1f us (%.2fx rtt, p10/p10 %.2fx)' "$call" "$(calc "$(field "$f" median_ns) / 1e3")" \
+			"$(calc "$(field "$f" median_ns) / $rtt")" \
+			"$(calc "$(field "$f" p10_ns) / $(field "$pp" p10_ns)")"
+		[ "$call" = pread64k ] && printf ' %s MB/s' "$(field "$f" mb_s)"
+	done
+	echo
+done
+echo "  agent link: the same loops through agent/'s direct link between two local processes"
+echo "  (copy traps into the blob's SIGSYS handler, one authenticated frame each way over"
+echo "  loopback TCP, home agent runs the call); not yet what a migrated process uses"
 echo
 fi
 
