@@ -308,7 +308,7 @@ static double one_of(uint32_t speed, double capacity_cores)
 }
 
 /* every node we could use, ourselves first */
-static size_t build_nodes(struct node *n, uint64_t now)
+static size_t build_nodes(struct node *n, uint64_t now, const struct bal_proc *view, size_t np)
 {
 	const struct load_sample *s = &n->last_sample;
 	size_t k = 0;
@@ -324,6 +324,17 @@ static size_t build_nodes(struct node *n, uint64_t now)
 	 * average is the better guide when it is higher */
 	me->load = corrected(n->self_id, loadcalc_norm(MAX(n->lc.local, n->lc.last), n->admin.speed,
 		s->capacity), now);
+	/* our own processes here want at least what they measure: the
+	 * smoothed load lags behind a burst of new jobs by seconds */
+	{
+		double mine = 0;
+
+		for (size_t i = 0; i < np; i++)
+			if (view[i].where == n->self_id)
+				mine += view[i].demand;
+		if (mine * me->one > me->load)
+			me->load = mine * me->one;
+	}
 	me->total_mb = (double)s->tmem / (1024.0 * 1024.0);
 	me->free_mb = s->tmem ? (double)s->mem / (1024.0 * 1024.0) : -1;
 	for (unsigned id = 1; id <= OM_MAX_NODE_ID && k < BAL_MAX_VIEW; id++) {
@@ -416,7 +427,7 @@ static void start_move(struct node *n, struct om_proc *p, const struct bal_move 
 	add_pending(m->to, to->load, true, BAL_PENDING_MS);
 	/* our own load shows a departure after one load period; a remote
 	 * node's exported value decays slowly */
-	add_pending(m->from, from->load, false, m->from == n->self_id ? 700 : BAL_PENDING_MS);
+	add_pending(m->from, from->load, false, m->from == n->self_id ? 1500 : BAL_PENDING_MS);
 }
 
 static void params_for(struct node *n, struct bal_params *bp)
@@ -459,7 +470,7 @@ static void tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	if (n->off || !np)
 		return;
 	params_for(n, &bp);
-	nn = build_nodes(n, now);
+	nn = build_nodes(n, now, B.view, np);
 	k = bal_decide(&bp, B.nodes, nn, B.view, np, moves, BAL_MAX_MOVES);
 	for (size_t i = 0; i < k; i++) {
 		const struct bal_node *from = NULL, *to = NULL;
@@ -523,7 +534,7 @@ uint16_t balancer_best_node(struct node *n, struct om_proc *p)
 	one.io_hint = false;
 	one.cpu_hint = true;
 	one.recent_moves = 0;
-	nn = build_nodes(n, now);
+	nn = build_nodes(n, now, NULL, 0);
 	if (bal_decide(&bp, B.nodes, nn, &one, 1, &m, 1) == 1)
 		return m.to;
 	return p->where;
