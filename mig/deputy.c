@@ -11,6 +11,7 @@
 #include "mig/chan.h"
 #include "mig/fork.h"
 #include "mig/hagent.h"
+#include "mig/trace.h"
 #include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
@@ -625,6 +626,7 @@ static int set_up_home(struct deputy *d)
 	if (err)
 		return err;
 	release_home_memory(d);
+	mig_trace("released");
 	d->scratch_len = SCRATCH_MIN;
 	err = sys(d, &ret, SYS_mmap, 0, d->scratch_len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
@@ -664,6 +666,7 @@ static int set_up_home(struct deputy *d)
 	if (!(env && !strcmp(env, "0")) && (err = agent_plant(d)))
 		pr_warn("process %d: no resident loop (%s): its calls are injected one by one",
 			d->pid, strerror(-err));
+	mig_trace("home set up");
 	return 0;
 }
 
@@ -724,6 +727,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		snprintf(why, whycap, "%s", err == -ESRCH ? "no such process" : cw.words);
 		return err;
 	}
+	mig_trace("check");
 	/* before the freeze: the connection, and the target forks the
 	 * process's stub while we freeze and dump */
 	err = mig_chan_connect(&d->ch, a->target_addr, a->target_port, a->self_id, a->target_id,
@@ -733,6 +737,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 			err == -EACCES ? "wrong cluster key" : strerror(-err));
 		return err;
 	}
+	mig_trace("connect");
 	b.home_id = a->self_id;
 	b.pid = (uint32_t)d->pid;
 	b.uid = a->uid;
@@ -746,6 +751,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		mig_chan_close(&d->ch);
 		return err;
 	}
+	mig_trace("begin");
 	tf = now_us();
 	err = ptr_seize(d->pid, false);
 	if (err) {
@@ -760,6 +766,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
 		goto out_detach;
 	}
+	mig_trace("freeze+layout");
 	len = ckpt_image_encoded_size(img);
 	/* the image goes at once; the target's "ready" (or why not) is read
 	 * after it, as the target had the stream's start to prepare on */
@@ -771,11 +778,14 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 				strerror(-err));
 		goto out_detach;
 	}
+	mig_trace("sent");
 	err = wait_ack(d, &ack, 10000, why, whycap);
+	mig_trace("ready");
 	if (!err)
 		err = wait_ack(d, &ack, 60000, why, whycap);
 	if (err)
 		goto out_detach;
+	mig_trace("ack");
 	pr_info("process %d (%s) now runs on node %u as %u: %llu KiB in %llu ms (frozen %llu ms)",
 		d->pid, img->comm, a->target_id, ack.rpid, (unsigned long long)(len >> 10),
 		(unsigned long long)(now_us() - t0) / 1000, (unsigned long long)(now_us() - tf) / 1000);
@@ -1296,6 +1306,7 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 	int err;
 
 	d.ch.fd = -1;
+	mig_trace_start();
 	if (a->fork_rpid) {
 		err = take_forked(&d, why, sizeof(why));
 		if (err) {
@@ -1312,6 +1323,13 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 		report(&d, "fail %d %s", err, why);
 		return 1;
 	}
+	/* committed: the copy runs at the target. Say so now, so that the
+	 * answer to `migrate` does not wait for the home side's set-up below
+	 * (calls from the copy queue on the link meanwhile, signals for the
+	 * home pid in the kernel); if the set-up fails, the process is lost
+	 * and "lost" follows. */
+	report(&d, "ok %u %u", a->target_id, d.rpid);
+	mig_trace("reported");
 	if (ptrace(PTRACE_SETOPTIONS, d.pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0 ||
 		set_up_home(&d)) {
 		pr_err("process %d: cannot prepare its home side", d.pid);
@@ -1327,7 +1345,8 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 		report(&d, "lost");
 		return 1;
 	}
-	report(&d, "ok %u %u", a->target_id, d.rpid);
+	mig_trace("signals");
+	mig_trace_log("deputy", d.pid);
 	err = serve(&d);
 	mig_chan_close(&d.ch);
 	free(d.after);

@@ -9,6 +9,7 @@
 #include "mig/chan.h"
 #include "mig/filter.h"
 #include "mig/fork.h"
+#include "mig/trace.h"
 #include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
@@ -58,6 +59,8 @@ struct remote {
 	siginfo_t fwd[65];     /* per signal: the siginfo from home to deliver */
 	bool fwd_set[65];
 };
+
+static bool trace_run; /* the first run() of this process ends the trace */
 
 static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
 {
@@ -636,6 +639,11 @@ static int run(struct remote *r)
 
 	if (ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
 		return -errno;
+	if (trace_run) {
+		mig_trace("running");
+		mig_trace_log("remote", r->pid);
+		trace_run = false;
+	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN } };
@@ -792,6 +800,7 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
 	sigset_t set;
 
+	mig_trace_start();
 	/* SIGCHLD (the copy) and SIGUSR1 (expel) come through a signalfd */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -826,15 +835,18 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 		return 1;
 	}
 	opts.stub = stub;
+	mig_trace("stub forked");
 	if (a->cgroup && load_cgroup_attach(a->cgroup, stub))
 		pr_warn("guest from node %u: cannot put it in cgroup %s", b->home_id, a->cgroup);
 	/* the stub emptied now, while home freezes and dumps (home streams
 	 * the image without waiting for this answer) */
+	mig_trace("cgroup");
 	err = ckpt_restore_prepare(&opts, &rs);
 	if (err) {
 		ack(ch, err, 0, "cannot prepare a process here");
 		return 1;
 	}
+	mig_trace("stub emptied");
 	err = ack(ch, 0, 0, "ready");
 	if (err) {
 		ckpt_restore_abort(rs);
@@ -858,6 +870,7 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 		goto fail;
 	}
 	r.req = malloc(RSYS_MAX_REQ);
+	mig_trace("restored");
 	if (!r.req || ack(ch, 0, (uint32_t)r.pid, NULL)) {
 		kill(r.pid, SIGKILL);
 		waitpid(r.pid, NULL, __WALL);
@@ -866,6 +879,7 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	}
 	pr_info("guest %d: %s (pid %u at node %u, uid %u)", r.pid, b->comm, b->pid, b->home_id,
 		b->uid);
+	trace_run = true;
 	err = run(&r);
 	free(r.req);
 	return err ? 1 : 0;

@@ -2,6 +2,7 @@
  * one as it arrives (see xfer.h). */
 #include "mig/xfer.h"
 #include "mig/chan.h"
+#include "mig/trace.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -102,8 +103,11 @@ struct xin {
 static int xin_layout(void *ctx, const struct ckpt_image *img)
 {
 	struct xin *x = ctx;
-	int err = ckpt_restore_layout(x->rs, img);
+	int err;
 
+	mig_trace("layout in");
+	err = ckpt_restore_layout(x->rs, img);
+	mig_trace("layout built");
 	if (err)
 		x->rs = NULL; /* gone with its stub */
 	return err;
@@ -152,6 +156,7 @@ int mig_xfer_recv(struct mig_chan *ch, uint64_t max_len, struct ckpt_restorer *r
 		ckpt_restore_abort(x.rs);
 		return err;
 	}
+	mig_trace("contents in");
 	/* the decoder checked the image whole: now it may run */
 	err = ckpt_restore_finish(x.rs, img, opts, out_pid);
 	ckpt_image_free(img);
