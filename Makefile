@@ -61,7 +61,8 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 # and NAME-static, the same program linked -static
 VICTIM_SRC := $(wildcard tests/migrate/victims/*.c)
 VICTIMS    := $(patsubst tests/migrate/victims/%.c,$(BUILD)/victims/%,$(VICTIM_SRC))
-STATIC_VICTIMS := $(VICTIMS:%=%-static)
+# (fmap dlopen()s: not linked -static)
+STATIC_VICTIMS := $(filter-out %/fmap-static,$(VICTIMS:%=%-static))
 
 # Fuzz targets: fuzz/fuzz_NAME.c; replayed over fuzz/corpus/NAME by make check.
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)

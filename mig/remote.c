@@ -35,6 +35,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -58,6 +59,8 @@ struct remote {
 	uint8_t *req;
 	siginfo_t fwd[65];     /* per signal: the siginfo from home to deliver */
 	bool fwd_set[65];
+	void *io_buf;          /* while we make a call of our own at home (fmap) */
+	size_t io_len;
 };
 
 static bool trace_run; /* the first run() of this process ends the trace */
@@ -73,10 +76,23 @@ static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
 	return n < 0 ? n : mig_chan_send(ch, LINK_MIG_ACK, buf, (size_t)n);
 }
 
+/* Where a call we make ourselves (fmap_home_call) reads and writes: an
+ * address range no process of ours uses (above the 47-bit user space),
+ * redirected by mem_read/mem_write into a buffer of ours. */
+#define IO_BASE 0x800000000000ULL
+
+static bool io_local(const struct remote *r, uint64_t addr, size_t len)
+{
+	return len <= r->io_len && addr >= IO_BASE && addr - IO_BASE <= r->io_len - len;
+}
+
 static int mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
 	struct remote *r = ctx;
 
+	if (r->io_buf)
+		return io_local(r, addr, len) ? (memcpy(dst, (uint8_t *)r->io_buf + (addr - IO_BASE),
+							 len), 0) : -EFAULT;
 	return ptr_read_mem(r->pid, addr, dst, len) ? -EFAULT : 0;
 }
 
@@ -84,6 +100,9 @@ static int mem_write(void *ctx, uint64_t addr, const void *src, size_t len)
 {
 	struct remote *r = ctx;
 
+	if (r->io_buf)
+		return io_local(r, addr, len) ? (memcpy((uint8_t *)r->io_buf + (addr - IO_BASE), src,
+							 len), 0) : -EFAULT;
 	return ptr_write_mem(r->pid, addr, src, len) ? -EFAULT : 0;
 }
 
@@ -435,6 +454,163 @@ static int remote_fork(struct remote *r, const struct user_regs_struct *at, long
 	return 0;
 }
 
+/* ------------------------------------------- file mappings after a move --- */
+
+/* A call of our own at home, on the process's behalf (its descriptors):
+ * pointers at IO_BASE + off mean buf + off. *ret: the call's result. */
+static int fmap_home_call(struct remote *r, long nr, const uint64_t a[6], void *buf,
+	size_t len, long *ret)
+{
+	int err;
+
+	r->io_buf = buf;
+	r->io_len = len;
+	err = forward(r, nr, a, ret);
+	r->io_buf = NULL;
+	r->io_len = 0;
+	return err;
+}
+
+/* Run system call nr(a) in the copy, stopped at the seccomp stop of the
+ * call it asked for (which this one replaces) or, with again, at the exit
+ * stop of one we ran before (it is rewound onto its syscall instruction).
+ * *regs: the registers at its exit stop; *ret its result. Signals that
+ * stop it meanwhile are kept in sigs (raised again once we are done). */
+static int copy_syscall(struct remote *r, struct user_regs_struct *regs, bool again, long nr,
+	const uint64_t a[6], long *ret, uint64_t *sigs)
+{
+	struct user_regs_struct c = *regs;
+	int st, exits = again ? 2 : 1; /* rewound: its entry stop, then its exit stop */
+
+	if (again) {
+		c.rip -= 2;
+		c.rax = (unsigned long long)nr;
+	}
+	c.orig_rax = (unsigned long long)nr;
+	c.rdi = a[0];
+	c.rsi = a[1];
+	c.rdx = a[2];
+	c.r10 = a[3];
+	c.r8 = a[4];
+	c.r9 = a[5];
+	if (ptr_setregs(r->pid, &c) ||
+		ptrace(PTRACE_SETOPTIONS, r->pid, NULL,
+			(void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL |
+				PTRACE_O_TRACESYSGOOD)) < 0 ||
+		ptrace(PTRACE_SYSCALL, r->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	while (exits) {
+		if (waitpid(r->pid, &st, __WALL) != r->pid || !WIFSTOPPED(st))
+			return -ESRCH;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			exits--;
+		else if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) <= 64)
+			*sigs |= 1ULL << (WSTOPSIG(st) - 1); /* delivered later */
+		if (exits && ptrace(PTRACE_SYSCALL, r->pid, NULL, NULL) < 0)
+			return -ESRCH;
+	}
+	if (ptr_getregs(r->pid, regs) ||
+		ptrace(PTRACE_SETOPTIONS, r->pid, NULL,
+			(void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+		return -ESRCH;
+	*ret = (long)regs->rax;
+	return 0;
+}
+
+/* mmap of a descriptor (it lives at home): the mapping is built here from
+ * the file's contents, read at home by preads of ours, as a private
+ * anonymous mapping with the same address, length and protection. A
+ * read-only MAP_SHARED mapping is taken as a private one (it does not see
+ * later changes of the file); a writable one cannot be kept coherent with
+ * the home's file: -ENODEV. At the seccomp stop of the call; 1 when the
+ * call was made here (regs hold its exit: the result is in place), 0 with
+ * *ret the call's result (an error, or -ERESTART*: nothing was done yet). */
+static int fmap(struct remote *r, struct user_regs_struct *regs, const uint64_t a[6], long *ret)
+{
+	uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3], off = a[5], sigs = 0;
+	uint64_t plen = (len + CKPT_PAGE_SIZE - 1) & ~(CKPT_PAGE_SIZE - 1), got = 0, want;
+	uint64_t type = flags & MAP_TYPE, fd = (uint64_t)(int)a[4];
+	struct user_regs_struct at = *regs;
+	struct stat st;
+	uint8_t *buf = MAP_FAILED;
+	long res = 0;
+	int err;
+
+	if (!len || !plen || (off & (CKPT_PAGE_SIZE - 1)) || off + plen < off)
+		return *ret = -EINVAL, 0;
+	if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+		return *ret = -EINVAL, 0;
+	if (type != MAP_PRIVATE && (prot & PROT_WRITE))
+		return *ret = -ENODEV, 0; /* not coherent with the home's file */
+	/* the descriptor, as the kernel would check it */
+	err = fmap_home_call(r, SYS_fcntl, (uint64_t[6]){ fd, F_GETFL }, NULL, 0, &res);
+	if (err || res < 0)
+		return *ret = res, err;
+	if (res & O_PATH)
+		return *ret = -EBADF, 0;
+	if ((res & O_ACCMODE) == O_WRONLY)
+		return *ret = -EACCES, 0;
+	err = fmap_home_call(r, SYS_fstat, (uint64_t[6]){ fd, IO_BASE }, &st, sizeof(st), &res);
+	if (err || res < 0)
+		return *ret = res, err;
+	if (!S_ISREG(st.st_mode))
+		return *ret = -ENODEV, 0; /* devices, pipes, sockets: not here */
+	/* the contents: the file's bytes in range; the rest of the last page,
+	 * and pages past the end of the file, stay zero */
+	want = (uint64_t)st.st_size > off ? MIN(len, (uint64_t)st.st_size - off) : 0;
+	if (want) {
+		buf = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED)
+			return *ret = -ENOMEM, 0;
+	}
+	while (got < want) {
+		size_t n = (size_t)MIN(want - got, rsys_max_io());
+
+		err = fmap_home_call(r, SYS_pread64,
+			(uint64_t[6]){ fd, IO_BASE, n, off + got }, buf + got, n, &res);
+		if (err || res < 0) {
+			*ret = res;
+			goto out;
+		}
+		if (res == 0)
+			break; /* the file shrank meanwhile */
+		got += (uint64_t)res;
+	}
+	/* the mapping, writable for the contents, then its own protection */
+	err = copy_syscall(r, regs, false, SYS_mmap,
+		(uint64_t[6]){ addr, plen, PROT_READ | PROT_WRITE,
+			(flags & ~(uint64_t)(MAP_TYPE | MAP_SYNC)) | MAP_PRIVATE | MAP_ANONYMOUS,
+			(uint64_t)-1, 0 }, &res, &sigs);
+	if (err)
+		goto out;
+	addr = (uint64_t)res;
+	if (res >= 0 && got && ptr_write_mem(r->pid, addr, buf, got))
+		res = -EFAULT;
+	if (res >= 0 && prot != (PROT_READ | PROT_WRITE)) {
+		long pr;
+
+		err = copy_syscall(r, regs, true, SYS_mprotect, (uint64_t[6]){ addr, plen, prot },
+			&pr, &sigs);
+		if (!err && pr < 0)
+			res = pr;
+	}
+	if (!err) {
+		/* the call returns; the registers are the caller's but rax */
+		struct user_regs_struct fin = at;
+
+		fin.rax = (unsigned long long)res;
+		fin.orig_rax = (unsigned long long)SYS_mmap;
+		err = ptr_setregs(r->pid, &fin) ? -ESRCH : 1;
+	}
+	for (int s = 1; s <= 64; s++)
+		if (sigs >> (s - 1) & 1)
+			syscall(SYS_tgkill, r->pid, r->pid, s);
+out:
+	if (buf != MAP_FAILED)
+		munmap(buf, want);
+	return err;
+}
+
 /* A seccomp stop: the call was not local. 1: the copy stays stopped. */
 static int on_syscall(struct remote *r)
 {
@@ -508,7 +684,11 @@ static int on_syscall(struct remote *r)
 		case SYS_mmap:
 			if (a[3] & MAP_ANONYMOUS)
 				return 0; /* anonymous memory is local */
-			ret = -ENODEV; /* file mappings after the move: not in this engine */
+			err = fmap(r, &regs, a, &ret);
+			if (err)
+				return err == 1 ? 0 : err; /* 1: made here, its result in place */
+			if (MIG_IS_RESTART(ret))
+				interrupted(r, &regs, nr, &ret);
 			break;
 		case SYS_alarm:
 		case SYS_setitimer:
