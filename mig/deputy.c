@@ -73,6 +73,7 @@ struct deputy {
 	uint32_t pending_sig[64];
 	siginfo_t pending_info[64];
 	unsigned npending;
+	bool no_filemap;         /* send every page, even those the target can map from a file */
 };
 
 static void report(const struct deputy *d, const char *fmt, ...)
@@ -761,7 +762,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 	}
 	err = ptr_getregs(d->pid, &d->regs);
 	if (!err)
-		err = ckpt_dump_layout(d->pid, &img, &cw);
+		err = ckpt_dump_layout_opts(d->pid, &img, &cw, d->no_filemap ? 0 : CKPT_DUMP_FILEMAP);
 	if (err) {
 		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
 		goto out_detach;
@@ -1317,7 +1318,19 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 			return 1;
 		}
 	} else {
+		/* pages still the files' own are mapped from the same files at
+		 * the target; if it has other files there (-ESTALE), once more
+		 * with every page (OM_MIG_FILEMAP=0: always, for comparison) */
+		const char *env = getenv("OM_MIG_FILEMAP");
+
+		d.no_filemap = env && !strcmp(env, "0");
 		err = migrate_out(&d, why, sizeof(why));
+		if (err == -ESTALE && !d.no_filemap) {
+			pr_info("process %d: node %u has other files: moving it with every page",
+				d.pid, a->target_id);
+			d.no_filemap = true;
+			err = migrate_out(&d, why, sizeof(why));
+		}
 	}
 	if (err) {
 		report(&d, "fail %d %s", err, why);

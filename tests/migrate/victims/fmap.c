@@ -13,6 +13,10 @@
  *   shared: a read-only MAP_SHARED mapping reads the file; a writable one
  *           is refused with ENODEV;
  *   libm:   dlopen("libm.so.6") (not loaded before) and its cos();
+ * A private writable mapping of the file made before the move, with one
+ * page written (and one only read), moves with the written page and the
+ * file's own pages (the target maps those from the file): checked after
+ * each move too.
  * it prints MAPPED and waits for a second SIGUSR1 (moved again meanwhile),
  * then checks every mapping again and calls cos() again. */
 #include "victim.h"
@@ -65,7 +69,7 @@ static bool loaded(const char *name)
 }
 
 static uint8_t file[FILE_LEN];
-static uint8_t *whole, *offs, *anon, *shro;
+static uint8_t *whole, *offs, *anon, *shro, *early;
 static double (*cosp)(double);
 
 /* every mapping as it should be (phase: 1 just made, 2 after more moves) */
@@ -83,6 +87,9 @@ static int check(int phase)
 		return v_fail("phase %d: fixed: the pages around it changed", phase);
 	if (anon[PG] != 0x55 || memcmp(anon + PG + 1, file + 2 * PG + 1, 2 * PG - 1))
 		return v_fail("phase %d: fixed: not the file's bytes at 8192 (and our write)", phase);
+	if (memcmp(early, file, 2 * PG) || !all(early + 2 * PG, PG, 0x77) ||
+	    memcmp(early + 3 * PG, file + 3 * PG, FILE_LEN - 3 * PG))
+		return v_fail("phase %d: the mapping made before the move: wrong bytes", phase);
 	if (memcmp(shro, file, PG))
 		return v_fail("phase %d: shared read-only: not the file's bytes", phase);
 	c = cosp(0.5);
@@ -111,6 +118,12 @@ int main(void)
 	if (rofd < 0 || rwfd < 0 || anon == MAP_FAILED)
 		return v_fail("set-up: %s", strerror(errno));
 	memset(anon, 0xaa, 4 * PG);
+	early = mmap(NULL, FILE_LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE, rofd, 0);
+	if (early == MAP_FAILED)
+		return v_fail("set-up: mmap: %s", strerror(errno));
+	memset(early + 2 * PG, 0x77, PG); /* a copy of its own */
+	if (early[PG + 5] != file[PG + 5]) /* read: the file's page */
+		return v_fail("set-up: the early mapping is not the file");
 	if (loaded("libm.so"))
 		return v_fail("set-up: libm is loaded already: dlopen would map nothing");
 	v_ready();
