@@ -972,82 +972,91 @@ int mig_remote_fork_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	return err ? 1 : 0;
 }
 
-int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
-	const struct migp_begin *b)
-{
+/* What a remote prepares before it knows the process: its signalfd, the
+ * forwarding filter, the stub (forked, in the node's cgroup, emptied). */
+struct remote_prep {
+	int sfd;
 	struct ckpt_restore_opts opts;
-	struct ckpt_restorer *rs = NULL;
-	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
-	sigset_t set;
+	struct ckpt_restorer *rs;
+	struct sock_filter insns[128];
+	const char *why; /* when it failed */
+};
 
-	mig_trace_start();
+static int remote_prepare(const struct mig_remote_args *a, struct remote_prep *pp)
+{
+	sigset_t set;
+	int err, nf, devnull;
+
+	memset(pp, 0, sizeof(*pp));
 	/* SIGCHLD (the copy) and SIGUSR1 (expel) come through a signalfd */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r.sfd < 0)
-		return 1;
-	char why[128];
-	pid_t stub;
-	int err, devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	ckpt_restore_opts_init(&opts);
-	opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = devnull;
-	/* the end of the restore: the owner's ids, then the forwarding filter
-	 * (local calls run, others stop for us) */
-	struct sock_filter insns[128];
-	int nf = mig_filter_build(insns, ARRAY_SIZE(insns));
-
-	if (nf < 0) {
-		ack(ch, nf, 0, "cannot build the forwarding filter");
-		return 1;
-	}
-	opts.set_ids = true;
-	opts.uid = b->uid;
-	opts.gid = b->gid;
-	opts.filter = insns;
-	opts.filter_len = (unsigned)nf;
-	err = ckpt_stub_fork(&opts, &stub);
-	if (err) {
-		ack(ch, err, 0, "cannot create a process here");
-		return 1;
-	}
-	opts.stub = stub;
+	pp->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pp->sfd < 0)
+		return pp->why = "no signalfd", -errno;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ckpt_restore_opts_init(&pp->opts);
+	pp->opts.stdio[0] = pp->opts.stdio[1] = pp->opts.stdio[2] = devnull;
+	/* the end of the restore: the owner's ids (known with the process),
+	 * then the forwarding filter (local calls run, others stop for us) */
+	nf = mig_filter_build(pp->insns, ARRAY_SIZE(pp->insns));
+	if (nf < 0)
+		return pp->why = "cannot build the forwarding filter", nf;
+	pp->opts.set_ids = true;
+	pp->opts.filter = pp->insns;
+	pp->opts.filter_len = (unsigned)nf;
+	err = ckpt_stub_fork(&pp->opts, &pp->opts.stub);
+	if (err)
+		return pp->why = "cannot create a process here", err;
 	mig_trace("stub forked");
-	if (a->cgroup && load_cgroup_attach(a->cgroup, stub))
-		pr_warn("guest from node %u: cannot put it in cgroup %s", b->home_id, a->cgroup);
+	if (a->cgroup && load_cgroup_attach(a->cgroup, pp->opts.stub))
+		pr_warn("a guest: cannot put it in cgroup %s", a->cgroup);
 	/* the stub emptied now, while home freezes and dumps (home streams
 	 * the image without waiting for this answer) */
 	mig_trace("cgroup");
-	err = ckpt_restore_prepare(&opts, &rs);
-	if (err) {
-		ack(ch, err, 0, "cannot prepare a process here");
-		return 1;
-	}
+	err = ckpt_restore_prepare(&pp->opts, &pp->rs);
+	if (err)
+		return pp->why = "cannot prepare a process here", err;
 	mig_trace("stub emptied");
+	return 0;
+}
+
+/* The move itself, on a prepared stub: receive, restore, run. */
+static int remote_serve(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b, struct remote_prep *pp)
+{
+	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1,
+		.sfd = pp->sfd };
+	struct ckpt_restore_opts *opts = &pp->opts;
+	char why[128];
+	int err;
+
+	opts->uid = b->uid;
+	opts->gid = b->gid;
 	err = ack(ch, 0, 0, "ready");
 	if (err) {
-		ckpt_restore_abort(rs);
+		ckpt_restore_abort(pp->rs);
 		return 1;
 	}
 	/* the image is rebuilt in the stub as it arrives */
-	err = mig_xfer_recv(ch, b->image_len, rs, &opts, &r.pid);
+	err = mig_xfer_recv(ch, b->image_len, pp->rs, opts, &r.pid);
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot restore it: %s", a->self_id,
 			strerror(-err));
-		goto fail;
+		ack(ch, err, 0, why);
+		return 1;
 	}
 	if (ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
-		    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+		    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0) {
 		err = -errno;
-	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot prepare it: %s", a->self_id,
 			strerror(-err));
 		kill(r.pid, SIGKILL);
 		waitpid(r.pid, NULL, __WALL);
-		goto fail;
+		ack(ch, err, 0, why);
+		return 1;
 	}
 	r.req = malloc(RSYS_MAX_REQ);
 	mig_trace("restored");
@@ -1063,11 +1072,42 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	err = run(&r);
 	free(r.req);
 	return err ? 1 : 0;
-fail:
-	if (stub > 0 && err) {
-		kill(stub, SIGKILL);
-		waitpid(stub, NULL, __WALL);
+}
+
+int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b)
+{
+	struct remote_prep pp;
+	int err;
+
+	mig_trace_start();
+	err = remote_prepare(a, &pp);
+	if (err) {
+		ack(ch, err, 0, pp.why);
+		return 1;
 	}
-	ack(ch, err, 0, why);
-	return 1;
+	return remote_serve(a, ch, b, &pp);
+}
+
+int mig_remote_spare_main(const struct mig_remote_args *a, int sock)
+{
+	struct remote_prep pp;
+	struct migp_begin b;
+	struct mig_chan ch;
+	int err;
+
+	/* the stub is ready before any process is announced */
+	err = remote_prepare(a, &pp);
+	if (err) {
+		pr_warn("no spare server: %s: %s", pp.why, strerror(-err));
+		return 1;
+	}
+	err = mig_handover_recv(sock, &ch, &b);
+	close(sock);
+	mig_trace_start();
+	if (err) {
+		ckpt_restore_abort(pp.rs);
+		return err == -ECANCELED ? 0 : 1; /* not needed after all */
+	}
+	return remote_serve(a, &ch, &b, &pp);
 }
