@@ -134,8 +134,11 @@ int mig_handover_recv(int sock, struct mig_chan *ch, struct migp_begin *b)
 		err = read_all(sock, left, h.left_len);
 	if (!err && migp_begin_decode(body, h.body_len, b) < 0)
 		err = -EBADMSG;
-	if (!err)
-		err = mig_chan_adopt(ch, fd, &h.auth, left, h.left_len);
+	if (!err) {
+		static const uint8_t none[1];
+
+		err = mig_chan_adopt(ch, fd, &h.auth, left ? left : none, h.left_len);
+	}
 	stream_auth_wipe(&h.auth);
 	free(left);
 	if (err) {
