@@ -75,7 +75,8 @@ HELPERS    := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRC))
 # and NAME-static, the same program linked -static
 VICTIM_SRC := $(wildcard tests/migrate/victims/*.c)
 VICTIMS    := $(patsubst tests/migrate/victims/%.c,$(BUILD)/victims/%,$(VICTIM_SRC))
-STATIC_VICTIMS := $(VICTIMS:%=%-static)
+# (fmap dlopen()s: not linked -static)
+STATIC_VICTIMS := $(filter-out %/fmap-static,$(VICTIMS:%=%-static))
 # and a few linked statically against musl (scripts/deps.sh installs it)
 MUSL_CC ?= musl-gcc
 MUSL_VICTIMS := $(patsubst %,$(BUILD)/victims/%-musl,identity files signals fpu mem)

@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -305,13 +306,80 @@ out:
 	return err;
 }
 
+/* A private file mapping r of a lazy image, cut where its pages change
+ * from still being the file's own to not: those go as CKPT_RF_FILEMAP
+ * regions (the restore maps them from the same file), the others as
+ * usual. A page is the file's own if it is absent and not swapped (it
+ * would be read from the file) or present as a page-cache page
+ * (/proc/PID/pagemap bit 61); an anonymous page there is a copy the
+ * process wrote (or relocated), and travels. Only when the path names,
+ * for us, the very file mapped (same device and inode as
+ * /proc/PID/map_files). 1 if added, 0 if r is to be added as usual. */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+
+static int add_file_region(pid_t pid, struct ckpt_image *img, const struct ckpt_region *r,
+			   int pmfd)
+{
+	uint64_t npages = (r->end - r->start) / CKPT_PAGE_SIZE, *pm;
+	char mf[96];
+	struct stat a, b;
+	size_t nl = strlen(r->name);
+	int err = 0;
+
+	if (pmfd < 0 || (nl > 10 && !strcmp(r->name + nl - 10, " (deleted)")))
+		return 0;
+	snprintf(mf, sizeof(mf), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, r->start, r->end);
+	if (stat(mf, &a) || stat(r->name, &b) || a.st_dev != b.st_dev || a.st_ino != b.st_ino ||
+	    !S_ISREG(b.st_mode))
+		return 0;
+	pm = malloc(npages * 8);
+	if (!pm)
+		return 0;
+	if (pread(pmfd, pm, npages * 8, (off_t)(r->start / CKPT_PAGE_SIZE * 8)) !=
+	    (ssize_t)(npages * 8)) {
+		free(pm);
+		return 0;
+	}
+	for (uint64_t i = 0, j; !err && i < npages; i = j) {
+		bool own = pm[i] & PM_PRESENT ? pm[i] & PM_FILE : !(pm[i] & PM_SWAPPED);
+		struct ckpt_region s = *r;
+
+		for (j = i + 1; j < npages; j++)
+			if ((pm[j] & PM_PRESENT ? pm[j] & PM_FILE : !(pm[j] & PM_SWAPPED)) != own)
+				break;
+		s.start = r->start + i * CKPT_PAGE_SIZE;
+		s.end = r->start + j * CKPT_PAGE_SIZE;
+		s.pgoff = r->pgoff + i * CKPT_PAGE_SIZE;
+		if (own) {
+			s.flags |= CKPT_RF_FILEMAP;
+			s.file_size = (uint64_t)b.st_size;
+			s.file_mtime_ns = (uint64_t)b.st_mtim.tv_sec * 1000000000ULL +
+					  (uint64_t)b.st_mtim.tv_nsec;
+		} else if (r->prot & PROT_READ) {
+			s.flags |= CKPT_RF_DATA;
+		}
+		err = ckpt_image_add_region(img, &s);
+	}
+	free(pm);
+	return err ? err : 1;
+}
+
 /* The regions of /proc/PID/maps; with contents, every readable one that
- * is not special is read (a lazy image has them flagged, not read). */
-static int dump_regions(pid_t pid, struct ckpt_image *img, bool contents)
+ * is not special is read (a lazy image has them flagged, not read; with
+ * CKPT_DUMP_FILEMAP, the pages of private file mappings that are still
+ * the file's own are not sent at all: add_file_region). */
+static int dump_regions(pid_t pid, struct ckpt_image *img, bool contents, unsigned opts)
 {
 	char path[64], line[4200];
 	FILE *fp;
-	int err = 0;
+	int err = 0, pmfd = -1;
+
+	if (!contents && (opts & CKPT_DUMP_FILEMAP)) {
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+		pmfd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	fp = fopen(path, "re");
@@ -334,6 +402,14 @@ static int dump_regions(pid_t pid, struct ckpt_image *img, bool contents)
 		if (shared)
 			r.flags |= CKPT_RF_SHARED_RO;
 		len = r.end - r.start;
+		if (!contents && !shared && (r.flags & CKPT_RF_FILE) &&
+		    (err = add_file_region(pid, img, &r, pmfd))) {
+			free(r.name);
+			if (err < 0)
+				break;
+			err = 0;
+			continue;
+		}
 		if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL) && !contents) {
 			r.flags |= CKPT_RF_DATA;
 		} else if ((r.prot & PROT_READ) && !(r.flags & CKPT_RF_SPECIAL)) {
@@ -356,10 +432,13 @@ static int dump_regions(pid_t pid, struct ckpt_image *img, bool contents)
 		}
 	}
 	fclose(fp);
+	if (pmfd >= 0)
+		close(pmfd);
 	return err;
 }
 
-static int dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why, bool contents)
+static int dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why, bool contents,
+		unsigned opts)
 {
 	struct ckpt_rseq_conf rc = { 0 };
 	struct ckpt_image *img;
@@ -484,7 +563,7 @@ static int dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why, bool c
 	}
 
 	img->lazy = !contents;
-	err = dump_regions(pid, img, contents);
+	err = dump_regions(pid, img, contents, opts);
 	if (err)
 		goto out_free;
 	*out = img;
@@ -496,10 +575,16 @@ out_free:
 
 int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 {
-	return dump(pid, out, why, true);
+	return dump(pid, out, why, true, 0);
 }
 
 int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why)
 {
-	return dump(pid, out, why, false);
+	return dump(pid, out, why, false, 0);
+}
+
+int ckpt_dump_layout_opts(pid_t pid, struct ckpt_image **out, struct ckpt_why *why,
+			  unsigned opts)
+{
+	return dump(pid, out, why, false, opts);
 }

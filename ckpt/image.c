@@ -170,6 +170,10 @@ int ckpt_image_validate(const struct ckpt_image *img)
 			return -EINVAL;
 		if (sp && ((sp & (sp - 1)) || (specials & sp) || (r->flags & CKPT_RF_DATA)))
 			return -EINVAL;
+		if ((r->flags & CKPT_RF_FILEMAP) &&
+		    ((r->flags & (CKPT_RF_DATA | CKPT_RF_SPECIAL | CKPT_RF_STACK)) || !r->name ||
+		     r->name[0] != '/'))
+			return -EINVAL;
 		if (img->lazy ? r->data != NULL : !(r->flags & CKPT_RF_DATA) != !r->data)
 			return -EINVAL;
 		specials |= sp;

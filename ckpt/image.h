@@ -36,9 +36,12 @@ enum {
 	CKPT_RF_VCLOCK = 1 << 5,   /* [vvar_vclock]: address only */
 	CKPT_RF_FILE = 1 << 6,	   /* was a file mapping (name holds the path) */
 	CKPT_RF_SHARED_RO = 1 << 7, /* was a read-only MAP_SHARED file: restored private */
+	CKPT_RF_FILEMAP = 1 << 8,  /* private file pages unchanged from the file: mapped
+				    * from name at pgoff by the restore, no contents
+				    * (file_size and file_mtime_ns say which file) */
 };
 #define CKPT_RF_SPECIAL (CKPT_RF_VDSO | CKPT_RF_VVAR | CKPT_RF_VCLOCK)
-#define CKPT_RF_ALL 0xff
+#define CKPT_RF_ALL 0x1ff
 
 struct ckpt_region {
 	uint64_t start, end;	/* page aligned, end exclusive */
@@ -47,6 +50,9 @@ struct ckpt_region {
 	uint64_t pgoff;		/* file offset, for information */
 	char *name;		/* path or [name]; NULL for anonymous */
 	void *data;		/* end - start bytes when CKPT_RF_DATA (mmap'd) */
+	/* CKPT_RF_FILEMAP: the file as home saw it; the restore maps it only
+	 * if the file at name has this size and modification time */
+	uint64_t file_size, file_mtime_ns;
 };
 
 /* Why a process cannot move: bits, named like openMosix's cantmove words. */
@@ -155,6 +161,13 @@ int ckpt_dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_m
 /* The same without the contents: a lazy image, whose CKPT_RF_DATA regions
  * are read from the still stopped pid as they are sent (mig/xfer.c). */
 int ckpt_dump_layout(pid_t pid, struct ckpt_image **out, struct ckpt_why *why) __ckpt_must_check;
+/* ckpt_dump_layout with options: CKPT_DUMP_FILEMAP: the pages of private
+ * file mappings that are still the file's own become CKPT_RF_FILEMAP
+ * regions (no contents; the restore maps the file, and fails with -ESTALE
+ * if it has another size or mtime there, or cannot open it). */
+#define CKPT_DUMP_FILEMAP 1u
+int ckpt_dump_layout_opts(pid_t pid, struct ckpt_image **out, struct ckpt_why *why,
+			  unsigned opts) __ckpt_must_check;
 
 /* Restoring. Terminology (CRIU's): the "stub" is the real, empty process an
  * image is rebuilt in: a traced child forked for it (ckpt_stub_fork) or,

@@ -18,7 +18,11 @@ static_assert(sizeof(struct user_regs_struct) == NREGS * 8, "user_regs_struct la
 #define META_MAX (META_FIXED + CKPT_XSTATE_MAX + CKPT_AUXV_MAX * 8 + CKPT_CMDLINE_MAX)
 #define RDESC_LEN 40
 #define MIN_SZ(a, b) ((a) < (b) ? (a) : (b))
-#define DEC_BUF (META_MAX > RDESC_LEN + CKPT_WIRE_NAME_MAX ? META_MAX : RDESC_LEN + CKPT_WIRE_NAME_MAX)
+/* a CKPT_RF_FILEMAP region's descriptor ends with the file's size and
+ * mtime */
+#define RFILE_LEN 16
+#define RDESC_MAX (RDESC_LEN + RFILE_LEN + CKPT_WIRE_NAME_MAX)
+#define DEC_BUF (META_MAX > RDESC_MAX ? META_MAX : RDESC_MAX)
 
 /* ---- big-endian packing ---- */
 
@@ -87,7 +91,7 @@ static size_t name_len(const struct ckpt_region *r)
 
 static uint64_t region_len(const struct ckpt_region *r)
 {
-	return RDESC_LEN + name_len(r);
+	return RDESC_LEN + (r->flags & CKPT_RF_FILEMAP ? RFILE_LEN : 0) + name_len(r);
 }
 
 /* DATA sections of a region's contents: their total size on the wire */
@@ -205,8 +209,9 @@ int ckpt_image_encode_layout(const struct ckpt_image *img, ckpt_write_fn fn, voi
 	free(buf);
 	for (uint32_t i = 0; !err && i < img->nr_regions; i++) {
 		const struct ckpt_region *r = &img->regions[i];
-		uint8_t d[CKPT_WIRE_SEC_LEN + RDESC_LEN];
+		uint8_t d[CKPT_WIRE_SEC_LEN + RDESC_LEN + RFILE_LEN];
 		size_t nl = name_len(r);
+		bool fm = r->flags & CKPT_RF_FILEMAP;
 
 		p = put_sec(d, SEC_REGION, region_len(r));
 		p = put64(p, r->start);
@@ -215,8 +220,12 @@ int ckpt_image_encode_layout(const struct ckpt_image *img, ckpt_write_fn fn, voi
 		p = put32(p, r->flags);
 		p = put64(p, r->pgoff);
 		p = put32(p, (uint32_t)nl);
-		put32(p, 0);
-		err = fn(ctx, d, sizeof(d));
+		p = put32(p, 0);
+		if (fm) {
+			p = put64(p, r->file_size);
+			put64(p, r->file_mtime_ns);
+		}
+		err = fn(ctx, d, sizeof(d) - (fm ? 0 : RFILE_LEN));
 		if (!err && nl)
 			err = fn(ctx, r->name, nl);
 	}
@@ -413,7 +422,7 @@ static int dec_sec(struct ckpt_decoder *d, int *sink_err)
 		return 0;
 	case SEC_REGION:
 		if (!d->meta_seen || d->layout_done || d->img->nr_regions >= d->nr_regions ||
-		    d->sec_len < RDESC_LEN || d->sec_len > RDESC_LEN + CKPT_WIRE_NAME_MAX)
+		    d->sec_len < RDESC_LEN || d->sec_len > RDESC_MAX)
 			return -EBADMSG;
 		d->st = D_RDESC;
 		d->need = RDESC_LEN;
@@ -536,7 +545,7 @@ static int dec_rdesc(struct ckpt_decoder *d)
 {
 	struct ckpt_region r;
 	const uint8_t *p = d->buf;
-	uint32_t nl;
+	uint32_t nl, fl;
 	int err;
 
 	memset(&r, 0, sizeof(r));
@@ -546,23 +555,30 @@ static int dec_rdesc(struct ckpt_decoder *d)
 	r.flags = get32(&p);
 	r.pgoff = get64(&p);
 	nl = get32(&p);
+	fl = r.flags & CKPT_RF_FILEMAP ? RFILE_LEN : 0;
 	if (get32(&p) || r.start < d->prev_end || r.start >= r.end || r.end > CKPT_TASK_SIZE ||
 	    (r.start | r.end) % CKPT_PAGE_SIZE || r.prot & ~7u ||
 	    r.flags & ~(uint32_t)CKPT_RF_ALL || nl > CKPT_WIRE_NAME_MAX ||
 	    ((r.flags & CKPT_RF_DATA) && (r.flags & CKPT_RF_SPECIAL)) ||
-	    d->sec_len != RDESC_LEN + nl)
+	    ((r.flags & CKPT_RF_FILEMAP) &&
+	     ((r.flags & (CKPT_RF_DATA | CKPT_RF_SPECIAL | CKPT_RF_STACK)) || !nl)) ||
+	    d->sec_len != RDESC_LEN + fl + nl)
 		return -EBADMSG;
 	if ((r.flags & CKPT_RF_DATA) && r.end - r.start > d->data_bytes - d->data_seen)
 		return -EBADMSG;
-	if (nl && d->need == RDESC_LEN) { /* the name follows: keep the descriptor */
-		d->need = RDESC_LEN + nl;
+	if ((nl || fl) && d->need == RDESC_LEN) { /* more follows: keep the descriptor */
+		d->need = RDESC_LEN + fl + nl;
 		d->have = RDESC_LEN;
 		return 0;
 	}
+	if (fl) {
+		r.file_size = get64(&p);
+		r.file_mtime_ns = get64(&p);
+	}
 	if (nl) {
-		if (memchr(d->buf + RDESC_LEN, 0, nl))
+		if (memchr(d->buf + RDESC_LEN + fl, 0, nl))
 			return -EBADMSG;
-		r.name = strndup((char *)d->buf + RDESC_LEN, nl);
+		r.name = strndup((char *)d->buf + RDESC_LEN + fl, nl);
 		if (!r.name)
 			return -ENOMEM;
 	}

@@ -6,7 +6,9 @@
  *           data bytes u64 (memory contents carried)
  *   section 16 bytes: type u16, 0 u16, 0 u32, length u64; then its body:
  *     META (1, once, first): task state, xstate, auxv, cmdline
- *     REGION (2, one per region, ascending): 40-byte descriptor, name
+ *     REGION (2, one per region, ascending): 40-byte descriptor, for a
+ *           CKPT_RF_FILEMAP region the file's size and mtime (u64 each),
+ *           then the name
  *     DATA (3): address u64, then contents. Every region flagged
  *           CKPT_RF_DATA, in order, cut into pieces of CKPT_WIRE_CHUNK
  *           bytes (the last one shorter): exactly one way to say an image.

@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/prctl.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,6 +261,7 @@ static void restart_fixup(struct user_regs_struct *r)
  * calls. Nearly every step is one batch: one stop of the target for dozens
  * of calls, instead of one each. */
 #define SCR_LEN (64 * 1024)
+#define CKPT_MAX_FILES 256			/* files mapped by CKPT_RF_FILEMAP regions */
 #define SCR_MM 256				/* struct prctl_mm_map */
 #define SCR_AUXV 512				/* the auxv */
 #define SCR_SS (SCR_AUXV + CKPT_AUXV_MAX * 8)	/* stack_t */
@@ -266,8 +269,9 @@ static void restart_fixup(struct user_regs_struct *r)
 #define SCR_SIGACT (SCR_COMM + 64)		/* CKPT_NSIG sigactions */
 #define SCR_FILTER (SCR_SIGACT + CKPT_NSIG * 32)	/* struct sock_fprog, then its code */
 #define SCR_TABLE 16384
+#define SCR_PATHS 49152				/* paths of CKPT_RF_FILEMAP files */
 #define SCR_MAX_FILTER ((SCR_TABLE - SCR_FILTER - 16) / sizeof(struct sock_filter))
-#define SCR_MAX_CALLS ((SCR_LEN - SCR_TABLE) / sizeof(struct ptr_call))
+#define SCR_MAX_CALLS ((SCR_PATHS - SCR_TABLE) / sizeof(struct ptr_call))
 static_assert(PTR_BATCH_CODE_LEN <= SCR_MM && sizeof(struct prctl_mm_map) <= SCR_AUXV - SCR_MM &&
 		      sizeof(stack_t) <= 64 && SCR_SIGACT + CKPT_NSIG * 32 <= SCR_TABLE,
 	      "the scratch mapping's layout");
@@ -387,12 +391,86 @@ static void move_specials(struct ckpt_restorer *rs, uint64_t vdso_to)
 	rs->moved = true;
 }
 
+/* Open, in the stub, every file that CKPT_RF_FILEMAP regions map, once
+ * each (one batch); fd[i] gets region i's descriptor there, -1 for other
+ * regions. The file must have, here, the size and mtime home saw:
+ * -ESTALE if not (or if it cannot be opened), so that the sender can try
+ * again with every byte. 0 or -errno. */
+static int open_files(struct ckpt_restorer *rs, const struct ckpt_image *img, long *fd)
+{
+	uint32_t first[CKPT_MAX_FILES], nf = 0;
+	uint64_t at = SCR_PATHS;
+	int err = 0;
+
+	for (uint32_t i = 0; i < img->nr_regions; i++) {
+		const struct ckpt_region *r = &img->regions[i];
+		struct stat st;
+		uint32_t k;
+
+		fd[i] = -1;
+		if (!(r->flags & CKPT_RF_FILEMAP))
+			continue;
+		for (k = 0; k < nf; k++)
+			if (!strcmp(img->regions[first[k]].name, r->name))
+				break;
+		if (k < nf) {
+			fd[i] = -2 - (long)k; /* the k-th file's, once opened */
+			continue;
+		}
+		if (stat(r->name, &st) || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size != r->file_size ||
+		    (uint64_t)st.st_mtim.tv_sec * 1000000000ULL + (uint64_t)st.st_mtim.tv_nsec !=
+			    r->file_mtime_ns) {
+			pr_warn("restore: %s is not the file home maps: sending its pages instead",
+				r->name);
+			return -ESTALE;
+		}
+		size_t nl = strlen(r->name) + 1;
+
+		if (nf == CKPT_MAX_FILES || at + nl > SCR_LEN)
+			return -ESTALE; /* too many files: every byte then */
+		err = ptr_write_mem(rs->pid, rs->scratch + at, r->name, nl);
+		if (err)
+			return err;
+		first[nf] = i;
+		fd[i] = -2 - (long)nf++;
+		CALL(rs, "open of a mapped file", __NR_openat, AT_FDCWD, (long)(rs->scratch + at),
+		     O_RDONLY | O_CLOEXEC);
+		at += nl;
+	}
+	if (!nf)
+		return 0;
+	err = run_calls(rs);
+	if (err)
+		return err == -ENOENT || err == -EACCES ? -ESTALE : err;
+	for (uint32_t i = 0; i < img->nr_regions; i++)
+		if (fd[i] <= -2)
+			fd[i] = rs->calls[-2 - fd[i]].ret;
+	return 0;
+}
+
+/* Calls that close what open_files opened (after the mmaps). */
+static void close_files(struct ckpt_restorer *rs, const struct ckpt_image *img, const long *fd)
+{
+	for (uint32_t i = 0; i < img->nr_regions; i++) {
+		uint32_t k;
+
+		if (fd[i] < 0)
+			continue;
+		for (k = 0; k < i && fd[k] != fd[i]; k++)
+			;
+		if (k == i)
+			CALL(rs, "close of a mapped file", __NR_close, fd[i]);
+	}
+}
+
 /* Calls that map every region at its place, writable (those with contents
  * are filled next by process_vm_writev, which faults the pages in from
  * the kernel: cheaper here than MAP_POPULATE and a second pass). Adjacent
  * regions are mapped together; each gets its own protection at the end
- * (protect_regions). */
-static void map_regions(struct ckpt_restorer *rs, const struct ckpt_image *img)
+ * (protect_regions). A CKPT_RF_FILEMAP region is mapped from its file
+ * (fd[i] in the stub), with its own protection at once. */
+static void map_regions(struct ckpt_restorer *rs, const struct ckpt_image *img, const long *fd)
 {
 	for (uint32_t i = 0, j; i < img->nr_regions; i = j) {
 		const struct ckpt_region *r = &img->regions[i];
@@ -402,11 +480,18 @@ static void map_regions(struct ckpt_restorer *rs, const struct ckpt_image *img)
 		j = i + 1;
 		if (r->flags & CKPT_RF_SPECIAL)
 			continue;
+		if (r->flags & CKPT_RF_FILEMAP) {
+			CALL(rs, "mmap of a file region", __NR_mmap, (long)r->start,
+			     (long)(r->end - r->start), (long)r->prot, MAP_FIXED | MAP_PRIVATE, fd[i],
+			     (long)r->pgoff);
+			continue;
+		}
 		if (r->flags & CKPT_RF_STACK)
 			flags |= MAP_GROWSDOWN;
 		else
 			while (j < img->nr_regions && img->regions[j].start == end &&
-			       !(img->regions[j].flags & (CKPT_RF_SPECIAL | CKPT_RF_STACK)))
+			       !(img->regions[j].flags &
+				 (CKPT_RF_SPECIAL | CKPT_RF_STACK | CKPT_RF_FILEMAP)))
 				end = img->regions[j++].end;
 		CALL(rs, "mmap of a region", __NR_mmap, (long)r->start, (long)(end - r->start),
 		     PROT_READ | PROT_WRITE, flags, -1, 0);
@@ -419,7 +504,8 @@ static void protect_regions(struct ckpt_restorer *rs, const struct ckpt_image *i
 	for (uint32_t i = 0; i < img->nr_regions; i++) {
 		const struct ckpt_region *r = &img->regions[i];
 
-		if ((r->flags & CKPT_RF_SPECIAL) || r->prot == (PROT_READ | PROT_WRITE))
+		if ((r->flags & (CKPT_RF_SPECIAL | CKPT_RF_FILEMAP)) ||
+		    r->prot == (PROT_READ | PROT_WRITE))
 			continue;
 		CALL(rs, "mprotect of a region", __NR_mprotect, (long)r->start,
 		     (long)(r->end - r->start), (long)r->prot);
@@ -597,16 +683,26 @@ out:
 static int rebuild_layout(struct ckpt_restorer *rs, const struct ckpt_image *img)
 {
 	struct span want[3], here = { rs->park_lo, rs->scratch + SCR_LEN };
-	int err;
+	long *fd = calloc(img->nr_regions ? img->nr_regions : 1, sizeof(*fd));
+	int err = fd ? 0 : -ENOMEM;
 
-	err = match_specials(img, rs->cur, want);
+	if (!err)
+		err = match_specials(img, rs->cur, want);
 	/* the parking place is the image's: park elsewhere */
 	if (!err && overlaps_img(here.start, here.end, img))
 		err = park(rs, &here, 1, img);
-	if (err)
+	/* the files that regions map, open in the stub */
+	if (!err)
+		err = open_files(rs, img, fd);
+	if (err) {
+		free(fd);
 		return err;
-	/* 4. the image's address space, empty */
-	map_regions(rs, img);
+	}
+	/* 4. the image's address space, empty (or the file's pages), the
+	 * files closed again */
+	map_regions(rs, img, fd);
+	close_files(rs, img, fd);
+	free(fd);
 	/* 5. the vDSO where the image's code expects it */
 	move_specials(rs, want[2].start);
 	/* 6. mm fields, tid address, robust list, signals, name */

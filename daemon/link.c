@@ -21,8 +21,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LINK_HANDSHAKE_MS 5000
@@ -113,6 +115,100 @@ static bool forked_here(uint16_t home_id, pid_t rpid, uid_t uid)
 	return true; /* its parent's server is gone: reparented (to init or a subreaper) */
 }
 
+/* The spare remote (mig_remote_spare_main): forked ahead of need, its
+ * stub ready, handed the next arriving process, so that forking the
+ * remote and the stub, the cgroup and emptying the stub are not part of
+ * a move. A new one is started a moment after each hand-over (not at
+ * once: it would compete with the move for the CPU). OM_MIG_SPARE=0 in
+ * the environment: none (every remote forked on MIG_BEGIN). */
+#define SPARE_DELAY_MS 100
+#define SPARE_RETRY_MS 5000
+
+static pid_t spare_pid;
+static int spare_sock = -1;
+static struct ev_timer *spare_timer;
+
+/* in a child: close every socket but keep (the daemon's connections must
+ * not stay open in a long-lived process: their peers would not see them
+ * close) */
+static void close_sockets_but(int keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	struct stat st;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+
+		if (fd > 2 && fd != keep && fd != dirfd(d) && !fstat(fd, &st) && S_ISSOCK(st.st_mode))
+			close(fd);
+	}
+	closedir(d);
+}
+
+static void spare_start(struct node *n)
+{
+	const char *env = getenv("OM_MIG_SPARE");
+	int sv[2];
+	pid_t child;
+
+	if (spare_pid > 0 || n->link_fd < 0 || (env && !strcmp(env, "0")))
+		return;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	child = fork();
+	if (child < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (child == 0) {
+		struct mig_remote_args ra = { .self_id = n->self_id, .cgroup = n->cfg.cgroup };
+		sigset_t none;
+
+		close(sv[0]);
+		node_close_fds_in_child(n, -1);
+		close_sockets_but(sv[1]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		_exit(mig_remote_spare_main(&ra, sv[1]));
+	}
+	close(sv[1]);
+	spare_pid = child;
+	spare_sock = sv[0];
+}
+
+static void spare_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	spare_start(arg);
+}
+
+/* the spare, handed over: not ours to kill any more */
+static void spare_forget(void)
+{
+	if (spare_sock >= 0)
+		close(spare_sock);
+	spare_sock = -1;
+	spare_pid = 0;
+}
+
+bool link_spare_exited(pid_t pid)
+{
+	if (!pid || pid != spare_pid)
+		return false;
+	pr_debug("the spare server %d ended", (int)pid);
+	spare_forget();
+	if (spare_timer)
+		ev_timer_start(spare_timer, SPARE_RETRY_MS);
+	return true;
+}
+
 static int start_remote(struct link_conn *c, uint16_t type, const uint8_t *body, size_t len,
 	const uint8_t *left, size_t left_len)
 {
@@ -149,6 +245,18 @@ static int start_remote(struct link_conn *c, uint16_t type, const uint8_t *body,
 		pr_info("refused a process from node %u: %s", b.home_id, nack.why);
 		return -EPERM;
 	}
+	if (type == LINK_MIG_BEGIN && spare_pid > 0) {
+		child = spare_pid;
+		if (mig_handover_send(spare_sock, c->fd, &c->auth, body, len, left, left_len) == 0) {
+			spare_forget();
+			ev_timer_start(spare_timer, SPARE_DELAY_MS);
+			goto handed;
+		}
+		pr_warn("the spare server %d did not take the process: forking one", (int)child);
+		kill(child, SIGKILL); /* reaped by on_child (link_spare_exited) */
+		spare_forget();
+		ev_timer_start(spare_timer, SPARE_RETRY_MS);
+	}
 	child = fork();
 	if (child < 0)
 		return -errno;
@@ -168,6 +276,7 @@ static int start_remote(struct link_conn *c, uint16_t type, const uint8_t *body,
 		_exit(type == LINK_FORK_BEGIN ? mig_remote_fork_main(&ra, &ch, &b) :
 						 mig_remote_main(&ra, &ch, &b));
 	}
+handed:
 	pr_debug("process %u of node %u arrives: remote child %d", b.pid, b.home_id, (int)child);
 	if (guests_add(child, b.home_id, (pid_t)b.pid, b.uid, b.comm))
 		pr_warn("guest table full: guest %d cannot be expelled", (int)child);
@@ -364,6 +473,10 @@ int link_open(struct node *n)
 		return err;
 	}
 	n->link_fd = fd;
+	if (!spare_timer)
+		spare_timer = ev_timer_new(n->loop, spare_tick, n);
+	if (spare_timer)
+		ev_timer_start(spare_timer, SPARE_DELAY_MS);
 	return 0;
 }
 
@@ -374,4 +487,12 @@ void link_close(struct node *n)
 	ev_fd_del(n->loop, n->link_fd);
 	close(n->link_fd);
 	n->link_fd = -1;
+	if (spare_timer)
+		ev_timer_stop(spare_timer);
+	if (spare_pid > 0)
+		kill(spare_pid, SIGKILL); /* its stub goes with it (PTRACE_O_EXITKILL) */
+	/* spare_pid stays until reaped: link_spare_exited */
+	if (spare_sock >= 0)
+		close(spare_sock);
+	spare_sock = -1;
 }

@@ -145,6 +145,8 @@ void ctl_close(struct node *n);
 /* link.c */
 int link_open(struct node *n) __attribute__((warn_unused_result));
 void link_close(struct node *n);
+/* on_child: was pid the spare remote (link.c)? Then it is forgotten. */
+bool link_spare_exited(pid_t pid);
 
 /* hpc.c: the hpc tree; never fatal (without FUSE we run without it) */
 void hpc_start(struct node *n);

@@ -203,7 +203,8 @@ static void on_child(struct ev_loop *loop, int signo, void *arg)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (!hpc_child_exited(n, pid, st) && !guests_child_exited(pid))
+		if (!hpc_child_exited(n, pid, st) && !link_spare_exited(pid) &&
+			!guests_child_exited(pid))
 			procs_child_exited(n, pid, st);
 }
 

@@ -11,6 +11,7 @@
 #include "mig/chan.h"
 #include "mig/fork.h"
 #include "mig/hagent.h"
+#include "mig/trace.h"
 #include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
@@ -73,6 +74,7 @@ struct deputy {
 	uint32_t pending_sig[64];
 	siginfo_t pending_info[64];
 	unsigned npending;
+	bool no_filemap;         /* send every page, even those the target can map from a file */
 };
 
 static void report(const struct deputy *d, const char *fmt, ...)
@@ -628,6 +630,7 @@ static int set_up_home(struct deputy *d)
 	if (err)
 		return err;
 	release_home_memory(d);
+	mig_trace("released");
 	d->scratch_len = SCRATCH_MIN;
 	err = sys(d, &ret, SYS_mmap, 0, d->scratch_len, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0);
@@ -664,6 +667,7 @@ static int set_up_home(struct deputy *d)
 	if (!(env && !strcmp(env, "0")) && (err = agent_plant(d)))
 		pr_warn("process %d: no resident loop (%s): its calls are injected one by one",
 			d->pid, strerror(-err));
+	mig_trace("home set up");
 	/* every signal must reach us now: the real mask lives at the remote */
 	return ptr_release_signals(d->pid, empty);
 }
@@ -747,6 +751,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		snprintf(why, whycap, "%s", err == -ESRCH ? "no such process" : cw.words);
 		return err;
 	}
+	mig_trace("check");
 	/* before the freeze: the connection, and the target forks the
 	 * process's stub while we freeze and dump */
 	err = mig_chan_connect(&d->ch, a->target_addr, a->target_port, a->self_id, a->target_id,
@@ -756,6 +761,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 			err == -EACCES ? "wrong cluster key" : strerror(-err));
 		return err;
 	}
+	mig_trace("connect");
 	b.home_id = a->self_id;
 	b.pid = (uint32_t)d->pid;
 	b.uid = a->uid;
@@ -770,6 +776,7 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 		mig_chan_close(&d->ch);
 		return err;
 	}
+	mig_trace("begin");
 	tf = now_us();
 	err = ptr_seize(d->pid, false);
 	if (err) {
@@ -789,12 +796,14 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 			/* stopped or continued between the look and the
 			 * freeze: the copy follows once committed */
 			queue_fixed(d, d->start_stop ? SIGSTOP : SIGCONT);
-		err = ckpt_dump_layout(d->pid, &img, &cw);
+		err = ckpt_dump_layout_opts(d->pid, &img, &cw,
+			d->no_filemap ? 0 : CKPT_DUMP_FILEMAP);
 	}
 	if (err) {
 		snprintf(why, whycap, "%s", err == -EBUSY ? cw.words : strerror(-err));
 		goto out_detach;
 	}
+	mig_trace("freeze+layout");
 	len = ckpt_image_encoded_size(img);
 	/* the image goes at once; the target's "ready" (or why not) is read
 	 * after it, as the target had the stream's start to prepare on */
@@ -806,11 +815,14 @@ static int migrate_out(struct deputy *d, char *why, size_t whycap)
 				strerror(-err));
 		goto out_detach;
 	}
+	mig_trace("sent");
 	err = wait_ack(d, &ack, 10000, why, whycap);
+	mig_trace("ready");
 	if (!err)
 		err = wait_ack(d, &ack, 60000, why, whycap);
 	if (err)
 		goto out_detach;
+	mig_trace("ack");
 	pr_info("process %d (%s) now runs on node %u as %u: %llu KiB in %llu ms (frozen %llu ms)",
 		d->pid, img->comm, a->target_id, ack.rpid, (unsigned long long)(len >> 10),
 		(unsigned long long)(now_us() - t0) / 1000, (unsigned long long)(now_us() - tf) / 1000);
@@ -1336,6 +1348,7 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 	int err;
 
 	d.ch.fd = -1;
+	mig_trace_start();
 	if (a->fork_rpid) {
 		err = take_forked(&d, why, sizeof(why));
 		if (err) {
@@ -1346,12 +1359,31 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 			return 1;
 		}
 	} else {
+		/* pages still the files' own are mapped from the same files at
+		 * the target; if it has other files there (-ESTALE), once more
+		 * with every page (OM_MIG_FILEMAP=0: always, for comparison) */
+		const char *env = getenv("OM_MIG_FILEMAP");
+
+		d.no_filemap = env && !strcmp(env, "0");
 		err = migrate_out(&d, why, sizeof(why));
+		if (err == -ESTALE && !d.no_filemap) {
+			pr_info("process %d: node %u has other files: moving it with every page",
+				d.pid, a->target_id);
+			d.no_filemap = true;
+			err = migrate_out(&d, why, sizeof(why));
+		}
 	}
 	if (err) {
 		report(&d, "fail %d %s", err, why);
 		return 1;
 	}
+	/* committed: the copy runs at the target. Say so now, so that the
+	 * answer to `migrate` does not wait for the home side's set-up below
+	 * (calls from the copy queue on the link meanwhile, signals for the
+	 * home pid in the kernel); if the set-up fails, the process is lost
+	 * and "lost" follows. */
+	report(&d, "ok %u %u", a->target_id, d.rpid);
+	mig_trace("reported");
 	if (ptrace(PTRACE_SETOPTIONS, d.pid, NULL, (void *)(long)PTRACE_O_EXITKILL) < 0 ||
 		set_up_home(&d)) {
 		pr_err("process %d: cannot prepare its home side", d.pid);
@@ -1367,7 +1399,8 @@ int mig_deputy_main(const struct mig_deputy_args *a)
 		report(&d, "lost");
 		return 1;
 	}
-	report(&d, "ok %u %u", a->target_id, d.rpid);
+	mig_trace("signals");
+	mig_trace_log("deputy", d.pid);
 	err = serve(&d);
 	mig_chan_close(&d.ch);
 	free(d.after);

@@ -65,6 +65,20 @@ struct mig_remote_args {
 /* The remote's whole life, on an adopted channel after MIG_BEGIN. */
 int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	const struct migp_begin *b);
+/* A spare remote (mig/spare.c): prepares a stub (forked, in the node's
+ * cgroup, emptied) before any process is announced, then waits on sock
+ * for omd to hand it a connection after MIG_BEGIN (mig_handover_send) and
+ * goes on as mig_remote_main. Exits 0 if sock closes first. */
+int mig_remote_spare_main(const struct mig_remote_args *a, int sock);
+struct stream_auth;
+/* omd's side: fd (the accepted connection, its stream state auth), the
+ * MIG_BEGIN body and the bytes read after it go to the spare. 0 or -errno. */
+int mig_handover_send(int sock, int fd, const struct stream_auth *auth, const uint8_t *body,
+	size_t blen, const uint8_t *left, size_t llen);
+/* The spare's side: the channel adopted, b decoded; -ECANCELED if the
+ * daemon closed sock instead. */
+int mig_handover_recv(int sock, struct mig_chan *ch, struct migp_begin *b);
+
 /* The same for a child a guest forked here, after FORK_BEGIN (mig/fork.c):
  * b->pid is the home child, b->image_len the child's pid here. */
 int mig_remote_fork_main(const struct mig_remote_args *a, struct mig_chan *ch,

@@ -9,6 +9,7 @@
 #include "mig/chan.h"
 #include "mig/filter.h"
 #include "mig/fork.h"
+#include "mig/trace.h"
 #include "mig/xfer.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
@@ -35,6 +36,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/time.h>
@@ -59,7 +61,11 @@ struct remote {
 	uint8_t *req;
 	siginfo_t fwd[65];     /* per signal: the siginfo from home to deliver */
 	bool fwd_set[65];
+	void *io_buf;          /* while we make a call of our own at home (fmap) */
+	size_t io_len;
 };
+
+static bool trace_run; /* the first run() of this process ends the trace */
 
 static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
 {
@@ -72,10 +78,23 @@ static int ack(struct mig_chan *ch, int err, uint32_t rpid, const char *why)
 	return n < 0 ? n : mig_chan_send(ch, LINK_MIG_ACK, buf, (size_t)n);
 }
 
+/* Where a call we make ourselves (fmap_home_call) reads and writes: an
+ * address range no process of ours uses (above the 47-bit user space),
+ * redirected by mem_read/mem_write into a buffer of ours. */
+#define IO_BASE 0x800000000000ULL
+
+static bool io_local(const struct remote *r, uint64_t addr, size_t len)
+{
+	return len <= r->io_len && addr >= IO_BASE && addr - IO_BASE <= r->io_len - len;
+}
+
 static int mem_read(void *ctx, uint64_t addr, void *dst, size_t len)
 {
 	struct remote *r = ctx;
 
+	if (r->io_buf)
+		return io_local(r, addr, len) ? (memcpy(dst, (uint8_t *)r->io_buf + (addr - IO_BASE),
+							 len), 0) : -EFAULT;
 	return ptr_read_mem(r->pid, addr, dst, len) ? -EFAULT : 0;
 }
 
@@ -83,6 +102,9 @@ static int mem_write(void *ctx, uint64_t addr, const void *src, size_t len)
 {
 	struct remote *r = ctx;
 
+	if (r->io_buf)
+		return io_local(r, addr, len) ? (memcpy((uint8_t *)r->io_buf + (addr - IO_BASE), src,
+							 len), 0) : -EFAULT;
 	return ptr_write_mem(r->pid, addr, src, len) ? -EFAULT : 0;
 }
 
@@ -512,6 +534,163 @@ static int remote_fork(struct remote *r, const struct user_regs_struct *at, long
 	return 0;
 }
 
+/* ------------------------------------------- file mappings after a move --- */
+
+/* A call of our own at home, on the process's behalf (its descriptors):
+ * pointers at IO_BASE + off mean buf + off. *ret: the call's result. */
+static int fmap_home_call(struct remote *r, long nr, const uint64_t a[6], void *buf,
+	size_t len, long *ret)
+{
+	int err;
+
+	r->io_buf = buf;
+	r->io_len = len;
+	err = forward(r, nr, a, ret);
+	r->io_buf = NULL;
+	r->io_len = 0;
+	return err;
+}
+
+/* Run system call nr(a) in the copy, stopped at the seccomp stop of the
+ * call it asked for (which this one replaces) or, with again, at the exit
+ * stop of one we ran before (it is rewound onto its syscall instruction).
+ * *regs: the registers at its exit stop; *ret its result. Signals that
+ * stop it meanwhile are kept in sigs (raised again once we are done). */
+static int copy_syscall(struct remote *r, struct user_regs_struct *regs, bool again, long nr,
+	const uint64_t a[6], long *ret, uint64_t *sigs)
+{
+	struct user_regs_struct c = *regs;
+	int st, exits = again ? 2 : 1; /* rewound: its entry stop, then its exit stop */
+
+	if (again) {
+		c.rip -= 2;
+		c.rax = (unsigned long long)nr;
+	}
+	c.orig_rax = (unsigned long long)nr;
+	c.rdi = a[0];
+	c.rsi = a[1];
+	c.rdx = a[2];
+	c.r10 = a[3];
+	c.r8 = a[4];
+	c.r9 = a[5];
+	if (ptr_setregs(r->pid, &c) ||
+		ptrace(PTRACE_SETOPTIONS, r->pid, NULL,
+			(void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL |
+				PTRACE_O_TRACESYSGOOD)) < 0 ||
+		ptrace(PTRACE_SYSCALL, r->pid, NULL, NULL) < 0)
+		return -ESRCH;
+	while (exits) {
+		if (waitpid(r->pid, &st, __WALL) != r->pid || !WIFSTOPPED(st))
+			return -ESRCH;
+		if (WSTOPSIG(st) == (SIGTRAP | 0x80))
+			exits--;
+		else if ((st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP && WSTOPSIG(st) <= 64)
+			*sigs |= 1ULL << (WSTOPSIG(st) - 1); /* delivered later */
+		if (exits && ptrace(PTRACE_SYSCALL, r->pid, NULL, NULL) < 0)
+			return -ESRCH;
+	}
+	if (ptr_getregs(r->pid, regs) ||
+		ptrace(PTRACE_SETOPTIONS, r->pid, NULL,
+			(void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+		return -ESRCH;
+	*ret = (long)regs->rax;
+	return 0;
+}
+
+/* mmap of a descriptor (it lives at home): the mapping is built here from
+ * the file's contents, read at home by preads of ours, as a private
+ * anonymous mapping with the same address, length and protection. A
+ * read-only MAP_SHARED mapping is taken as a private one (it does not see
+ * later changes of the file); a writable one cannot be kept coherent with
+ * the home's file: -ENODEV. At the seccomp stop of the call; 1 when the
+ * call was made here (regs hold its exit: the result is in place), 0 with
+ * *ret the call's result (an error, or -ERESTART*: nothing was done yet). */
+static int fmap(struct remote *r, struct user_regs_struct *regs, const uint64_t a[6], long *ret)
+{
+	uint64_t addr = a[0], len = a[1], prot = a[2], flags = a[3], off = a[5], sigs = 0;
+	uint64_t plen = (len + CKPT_PAGE_SIZE - 1) & ~(CKPT_PAGE_SIZE - 1), got = 0, want;
+	uint64_t type = flags & MAP_TYPE, fd = (uint64_t)(int)a[4];
+	struct user_regs_struct at = *regs;
+	struct stat st;
+	uint8_t *buf = MAP_FAILED;
+	long res = 0;
+	int err;
+
+	if (!len || !plen || (off & (CKPT_PAGE_SIZE - 1)) || off + plen < off)
+		return *ret = -EINVAL, 0;
+	if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
+		return *ret = -EINVAL, 0;
+	if (type != MAP_PRIVATE && (prot & PROT_WRITE))
+		return *ret = -ENODEV, 0; /* not coherent with the home's file */
+	/* the descriptor, as the kernel would check it */
+	err = fmap_home_call(r, SYS_fcntl, (uint64_t[6]){ fd, F_GETFL }, NULL, 0, &res);
+	if (err || res < 0)
+		return *ret = res, err;
+	if (res & O_PATH)
+		return *ret = -EBADF, 0;
+	if ((res & O_ACCMODE) == O_WRONLY)
+		return *ret = -EACCES, 0;
+	err = fmap_home_call(r, SYS_fstat, (uint64_t[6]){ fd, IO_BASE }, &st, sizeof(st), &res);
+	if (err || res < 0)
+		return *ret = res, err;
+	if (!S_ISREG(st.st_mode))
+		return *ret = -ENODEV, 0; /* devices, pipes, sockets: not here */
+	/* the contents: the file's bytes in range; the rest of the last page,
+	 * and pages past the end of the file, stay zero */
+	want = (uint64_t)st.st_size > off ? MIN(len, (uint64_t)st.st_size - off) : 0;
+	if (want) {
+		buf = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (buf == MAP_FAILED)
+			return *ret = -ENOMEM, 0;
+	}
+	while (got < want) {
+		size_t n = (size_t)MIN(want - got, rsys_max_io());
+
+		err = fmap_home_call(r, SYS_pread64,
+			(uint64_t[6]){ fd, IO_BASE, n, off + got }, buf + got, n, &res);
+		if (err || res < 0) {
+			*ret = res;
+			goto out;
+		}
+		if (res == 0)
+			break; /* the file shrank meanwhile */
+		got += (uint64_t)res;
+	}
+	/* the mapping, writable for the contents, then its own protection */
+	err = copy_syscall(r, regs, false, SYS_mmap,
+		(uint64_t[6]){ addr, plen, PROT_READ | PROT_WRITE,
+			(flags & ~(uint64_t)(MAP_TYPE | MAP_SYNC)) | MAP_PRIVATE | MAP_ANONYMOUS,
+			(uint64_t)-1, 0 }, &res, &sigs);
+	if (err)
+		goto out;
+	addr = (uint64_t)res;
+	if (res >= 0 && got && ptr_write_mem(r->pid, addr, buf, got))
+		res = -EFAULT;
+	if (res >= 0 && prot != (PROT_READ | PROT_WRITE)) {
+		long pr;
+
+		err = copy_syscall(r, regs, true, SYS_mprotect, (uint64_t[6]){ addr, plen, prot },
+			&pr, &sigs);
+		if (!err && pr < 0)
+			res = pr;
+	}
+	if (!err) {
+		/* the call returns; the registers are the caller's but rax */
+		struct user_regs_struct fin = at;
+
+		fin.rax = (unsigned long long)res;
+		fin.orig_rax = (unsigned long long)SYS_mmap;
+		err = ptr_setregs(r->pid, &fin) ? -ESRCH : 1;
+	}
+	for (int s = 1; s <= 64; s++)
+		if (sigs >> (s - 1) & 1)
+			syscall(SYS_tgkill, r->pid, r->pid, s);
+out:
+	if (buf != MAP_FAILED)
+		munmap(buf, want);
+	return err;
+}
+
 /* A seccomp stop: the call was not local. 1: the copy stays stopped. */
 static int on_syscall(struct remote *r)
 {
@@ -586,7 +765,11 @@ static int on_syscall(struct remote *r)
 		case SYS_mmap:
 			if (a[3] & MAP_ANONYMOUS)
 				return 0; /* anonymous memory is local */
-			ret = -ENODEV; /* file mappings after the move: not in this engine */
+			err = fmap(r, &regs, a, &ret);
+			if (err)
+				return err == 1 ? 0 : err; /* 1: made here, its result in place */
+			if (MIG_IS_RESTART(ret))
+				interrupted(r, &regs, nr, &ret);
 			break;
 		case SYS_setitimer:
 		case SYS_getitimer:
@@ -736,6 +919,11 @@ static int run(struct remote *r)
 	/* a stopped job's copy starts held in its stop, until SIGCONT */
 	if (!r->stopped && ptrace(PTRACE_CONT, r->pid, NULL, NULL) < 0)
 		return -errno;
+	if (trace_run) {
+		mig_trace("running");
+		mig_trace_log("remote", r->pid);
+		trace_run = false;
+	}
 	for (;;) {
 		struct pollfd p[2] = { { .fd = r->ch->fd, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN } };
@@ -885,80 +1073,94 @@ int mig_remote_fork_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	return err ? 1 : 0;
 }
 
-int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
-	const struct migp_begin *b)
-{
+/* What a remote prepares before it knows the process: its signalfd, the
+ * forwarding filter, the stub (forked, in the node's cgroup, emptied). */
+struct remote_prep {
+	int sfd;
 	struct ckpt_restore_opts opts;
-	struct ckpt_restorer *rs = NULL;
-	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1 };
-	sigset_t set;
+	struct ckpt_restorer *rs;
+	struct sock_filter insns[128];
+	const char *why; /* when it failed */
+};
 
+static int remote_prepare(const struct mig_remote_args *a, struct remote_prep *pp)
+{
+	sigset_t set;
+	int err, nf, devnull;
+
+	memset(pp, 0, sizeof(*pp));
 	/* SIGCHLD (the copy) and SIGUSR1 (expel) come through a signalfd */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	r.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (r.sfd < 0)
-		return 1;
-	char why[128];
-	pid_t stub;
-	int err, devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	ckpt_restore_opts_init(&opts);
-	opts.stdio[0] = opts.stdio[1] = opts.stdio[2] = devnull;
-	/* the end of the restore: the owner's ids, then the forwarding filter
-	 * (local calls run, others stop for us) */
-	struct sock_filter insns[128];
-	int nf = mig_filter_build(insns, ARRAY_SIZE(insns));
-
-	if (nf < 0) {
-		ack(ch, nf, 0, "cannot build the forwarding filter");
-		return 1;
-	}
-	opts.set_ids = true;
-	opts.uid = b->uid;
-	opts.gid = b->gid;
-	opts.filter = insns;
-	opts.filter_len = (unsigned)nf;
-	err = ckpt_stub_fork(&opts, &stub);
-	if (err) {
-		ack(ch, err, 0, "cannot create a process here");
-		return 1;
-	}
-	opts.stub = stub;
-	if (a->cgroup && load_cgroup_attach(a->cgroup, stub))
-		pr_warn("guest from node %u: cannot put it in cgroup %s", b->home_id, a->cgroup);
+	pp->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (pp->sfd < 0)
+		return pp->why = "no signalfd", -errno;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ckpt_restore_opts_init(&pp->opts);
+	pp->opts.stdio[0] = pp->opts.stdio[1] = pp->opts.stdio[2] = devnull;
+	/* the end of the restore: the owner's ids (known with the process),
+	 * then the forwarding filter (local calls run, others stop for us) */
+	nf = mig_filter_build(pp->insns, ARRAY_SIZE(pp->insns));
+	if (nf < 0)
+		return pp->why = "cannot build the forwarding filter", nf;
+	pp->opts.set_ids = true;
+	pp->opts.filter = pp->insns;
+	pp->opts.filter_len = (unsigned)nf;
+	err = ckpt_stub_fork(&pp->opts, &pp->opts.stub);
+	if (err)
+		return pp->why = "cannot create a process here", err;
+	mig_trace("stub forked");
+	if (a->cgroup && load_cgroup_attach(a->cgroup, pp->opts.stub))
+		pr_warn("a guest: cannot put it in cgroup %s", a->cgroup);
 	/* the stub emptied now, while home freezes and dumps (home streams
 	 * the image without waiting for this answer) */
-	err = ckpt_restore_prepare(&opts, &rs);
-	if (err) {
-		ack(ch, err, 0, "cannot prepare a process here");
-		return 1;
-	}
+	mig_trace("cgroup");
+	err = ckpt_restore_prepare(&pp->opts, &pp->rs);
+	if (err)
+		return pp->why = "cannot prepare a process here", err;
+	mig_trace("stub emptied");
+	return 0;
+}
+
+/* The move itself, on a prepared stub: receive, restore, run. */
+static int remote_serve(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b, struct remote_prep *pp)
+{
+	struct remote r = { .ch = ch, .home_pid = (pid_t)b->pid, .restart_nr = -1,
+		.sfd = pp->sfd };
+	struct ckpt_restore_opts *opts = &pp->opts;
+	char why[128];
+	int err;
+
+	opts->uid = b->uid;
+	opts->gid = b->gid;
 	err = ack(ch, 0, 0, "ready");
 	if (err) {
-		ckpt_restore_abort(rs);
+		ckpt_restore_abort(pp->rs);
 		return 1;
 	}
 	/* the image is rebuilt in the stub as it arrives */
-	err = mig_xfer_recv(ch, b->image_len, rs, &opts, &r.pid);
+	err = mig_xfer_recv(ch, b->image_len, pp->rs, opts, &r.pid);
 	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot restore it: %s", a->self_id,
 			strerror(-err));
-		goto fail;
+		ack(ch, err, 0, why);
+		return 1;
 	}
 	if (ptrace(PTRACE_SETOPTIONS, r.pid, NULL,
-		    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0)
+		    (void *)(long)(PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)) < 0) {
 		err = -errno;
-	if (err) {
 		snprintf(why, sizeof(why), "node %u cannot prepare it: %s", a->self_id,
 			strerror(-err));
 		kill(r.pid, SIGKILL);
 		waitpid(r.pid, NULL, __WALL);
-		goto fail;
+		ack(ch, err, 0, why);
+		return 1;
 	}
 	r.req = malloc(RSYS_MAX_REQ);
+	mig_trace("restored");
 	if (!r.req || ack(ch, 0, (uint32_t)r.pid, NULL)) {
 		kill(r.pid, SIGKILL);
 		waitpid(r.pid, NULL, __WALL);
@@ -968,14 +1170,46 @@ int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
 	pr_info("guest %d: %s (pid %u at node %u, uid %u)%s", r.pid, b->comm, b->pid, b->home_id,
 		b->uid, b->stop_sig ? ", stopped" : "");
 	r.stopped = b->stop_sig != 0; /* held where the restore left it */
+	trace_run = true;
 	err = run(&r);
 	free(r.req);
 	return err ? 1 : 0;
-fail:
-	if (stub > 0 && err) {
-		kill(stub, SIGKILL);
-		waitpid(stub, NULL, __WALL);
+}
+
+int mig_remote_main(const struct mig_remote_args *a, struct mig_chan *ch,
+	const struct migp_begin *b)
+{
+	struct remote_prep pp;
+	int err;
+
+	mig_trace_start();
+	err = remote_prepare(a, &pp);
+	if (err) {
+		ack(ch, err, 0, pp.why);
+		return 1;
 	}
-	ack(ch, err, 0, why);
-	return 1;
+	return remote_serve(a, ch, b, &pp);
+}
+
+int mig_remote_spare_main(const struct mig_remote_args *a, int sock)
+{
+	struct remote_prep pp;
+	struct migp_begin b;
+	struct mig_chan ch;
+	int err;
+
+	/* the stub is ready before any process is announced */
+	err = remote_prepare(a, &pp);
+	if (err) {
+		pr_warn("no spare server: %s: %s", pp.why, strerror(-err));
+		return 1;
+	}
+	err = mig_handover_recv(sock, &ch, &b);
+	close(sock);
+	mig_trace_start();
+	if (err) {
+		ckpt_restore_abort(pp.rs);
+		return err == -ECANCELED ? 0 : 1; /* not needed after all */
+	}
+	return remote_serve(a, &ch, &b, &pp);
 }

@@ -2,6 +2,7 @@
  * one as it arrives (see xfer.h). */
 #include "mig/xfer.h"
 #include "mig/chan.h"
+#include "mig/trace.h"
 #include "ckpt/image.h"
 #include "ckpt/imgwire.h"
 #include "ckpt/ptrace.h"
@@ -54,9 +55,18 @@ static int xout_write(void *ctx, const void *p, size_t len)
 	return 0;
 }
 
+/* The first frame of contents is small, and each next one twice the last
+ * up to a whole frame: the receiver builds the address space (on the
+ * layout and the first DATA header) while we read on, and a small image
+ * is read, sent and written in overlapping pieces instead of in one or
+ * two frames; a big one still goes in whole frames. A DATA section may
+ * span frames: the decoder takes its contents as they come. */
+#define XFER_FIRST_FRAME (64u << 10)
+#define XFER_MAX_FRAME STREAM_MAX_BODY
+
 int mig_xfer_send(struct mig_chan *ch, pid_t pid, const struct ckpt_image *img)
 {
-	size_t cap;
+	size_t cap, target = XFER_FIRST_FRAME;
 	struct xout o = { .ch = ch, .body = mig_chan_body(ch, &cap) };
 	int err = ckpt_image_encode_layout(img, xout_write, &o);
 
@@ -67,20 +77,33 @@ int mig_xfer_send(struct mig_chan *ch, pid_t pid, const struct ckpt_image *img)
 		if (!(r->flags & CKPT_RF_DATA))
 			continue;
 		for (uint64_t off = 0; !err && off < len; off += CKPT_WIRE_CHUNK) {
-			size_t n = (size_t)MIN(CKPT_WIRE_CHUNK, len - off);
-			uint8_t *at;
+			size_t n = (size_t)MIN(CKPT_WIRE_CHUNK, len - off), done = 0;
 
-			if (o.len + CKPT_WIRE_DATA_HDR + n > STREAM_MAX_BODY && (err = xout_flush(&o)))
-				break;
-			at = o.body + o.len;
-			ckpt_wire_data_hdr(at, r->start + off, n);
-			at += CKPT_WIRE_DATA_HDR;
-			/* the contents go straight from the process into the frame */
-			if (img->lazy)
-				err = ptr_read_mem(pid, r->start + off, at, n);
-			else
-				memcpy(at, (const uint8_t *)r->data + off, n);
-			o.len += CKPT_WIRE_DATA_HDR + n;
+			if (o.len + CKPT_WIRE_DATA_HDR > target) {
+				if ((err = xout_flush(&o)))
+					break;
+				target = MIN(2 * target, (size_t)XFER_MAX_FRAME);
+			}
+			ckpt_wire_data_hdr(o.body + o.len, r->start + off, n);
+			o.len += CKPT_WIRE_DATA_HDR;
+			while (!err && done < n) {
+				size_t piece = MIN(n - done, target > o.len ? target - o.len : 0);
+				uint8_t *at = o.body + o.len;
+
+				if (!piece) {
+					if ((err = xout_flush(&o)))
+						break;
+					target = MIN(2 * target, (size_t)XFER_MAX_FRAME);
+					continue;
+				}
+				/* the contents go straight from the process into the frame */
+				if (img->lazy)
+					err = ptr_read_mem(pid, r->start + off + done, at, piece);
+				else
+					memcpy(at, (const uint8_t *)r->data + off + done, piece);
+				o.len += piece;
+				done += piece;
+			}
 		}
 	}
 	if (!err) {
@@ -102,8 +125,11 @@ struct xin {
 static int xin_layout(void *ctx, const struct ckpt_image *img)
 {
 	struct xin *x = ctx;
-	int err = ckpt_restore_layout(x->rs, img);
+	int err;
 
+	mig_trace("layout in");
+	err = ckpt_restore_layout(x->rs, img);
+	mig_trace("layout built");
 	if (err)
 		x->rs = NULL; /* gone with its stub */
 	return err;
@@ -152,6 +178,7 @@ int mig_xfer_recv(struct mig_chan *ch, uint64_t max_len, struct ckpt_restorer *r
 		ckpt_restore_abort(x.rs);
 		return err;
 	}
+	mig_trace("contents in");
 	/* the decoder checked the image whole: now it may run */
 	err = ckpt_restore_finish(x.rs, img, opts, out_pid);
 	ckpt_image_free(img);

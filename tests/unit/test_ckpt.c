@@ -91,6 +91,13 @@ static struct ckpt_image *sample(uint64_t pages)
 	img->rseq_sig = 0x53053053;
 	err |= add(img, 0x400000, pages, PROT_READ | PROT_EXEC, CKPT_RF_DATA | CKPT_RF_FILE,
 		   "/bin/victim", 1);
+	/* pages still the file's own: mapped from it at the target */
+	err |= add(img, 0x580000, 3, PROT_READ, CKPT_RF_FILE | CKPT_RF_FILEMAP, "/lib/libv.so", 0);
+	if (!err) {
+		img->regions[img->nr_regions - 1].pgoff = 0x3000;
+		img->regions[img->nr_regions - 1].file_size = 123456789;
+		img->regions[img->nr_regions - 1].file_mtime_ns = 1700000000123456789ULL;
+	}
 	err |= add(img, 0x600000, pages, PROT_READ | PROT_WRITE, CKPT_RF_DATA | CKPT_RF_HEAP,
 		   "[heap]", 2);
 	err |= add(img, 0x7f0000000000, 1, PROT_NONE, 0, NULL, 0);
@@ -120,7 +127,8 @@ static bool same_image(const struct ckpt_image *a, const struct ckpt_image *b)
 		const struct ckpt_region *x = &a->regions[i], *y = &b->regions[i];
 
 		if (x->start != y->start || x->end != y->end || x->prot != y->prot ||
-		    x->flags != y->flags || !x->name != !y->name ||
+		    x->flags != y->flags || !x->name != !y->name || x->pgoff != y->pgoff ||
+		    x->file_size != y->file_size || x->file_mtime_ns != y->file_mtime_ns ||
 		    (x->name && strcmp(x->name, y->name)) || !x->data != !y->data ||
 		    (x->data && memcmp(x->data, y->data, x->end - x->start)))
 			return false;
