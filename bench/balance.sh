@@ -56,11 +56,25 @@ start_cluster() { # CPUS
 }
 set_all() { for k in 1 2 3; do OPENMOSIX_DIR=$D/node$k mosctl "$1" >/dev/null; done; }
 
+# settle: every run starts on an idle cluster: wait (up to 30 s) until node
+# 1 sees every node's exported load below 0.3 (it decays 1/8 a second
+# after the previous run's jobs, so a fixed pause left the balancer seeing
+# busy nodes where there were none)
+idle_all() {
+	OPENMOSIX_DIR=$D/node1 mosctl status --json 2>/dev/null |
+		jq -e '[.nodes[] | select(.load >= 0.3)] | length == 0' >/dev/null
+}
+settle() {
+	local i
+	for i in $(seq 300); do idle_all && break; sleep 0.1; done
+	sleep 0.5
+}
+
 # run_jobs MODE HOME SIZES...: makespan in seconds
 run_jobs() {
 	local mode=$1 home=$2 i=0 t0 pids=() k; shift 2
 	if [ "$mode" = balancer ]; then set_all nostay; else set_all stay; fi
-	sleep 2 # let the nodes' exported loads settle between runs
+	settle
 	t0=$(now)
 	for n in "$@"; do
 		k=$home
@@ -78,7 +92,7 @@ run_jobs() {
 measured_cap() {
 	local t0 pids=() k cap=0 t
 	set_all stay
-	sleep 2
+	settle
 	for k in 1 2 3; do
 		( t0=$(now); omcluster run "$k" --dir "$D" awk "$(awk_prog "$1")"; echo "$(now) - $t0" | bc >"$D/cal$k" ) &
 		pids+=($!)
