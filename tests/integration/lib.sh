@@ -131,6 +131,17 @@ t_cleanup() {
 
 # ------------------------------------------------------------------ waiting ---
 
+# child_of PPID COMM: the pid of PPID's child named COMM (or nothing, exit 1);
+# has_child PPID COMM: whether there is one
+child_of() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+has_child() { child_of "$1" "$2" >/dev/null; }
+
 t_now_us() { local t=${EPOCHREALTIME//[.,]/}; echo "$t"; }
 
 # wait_until TIMEOUT_S CMD...: 0 as soon as CMD succeeds, 1 once TIMEOUT_S passed

@@ -21,14 +21,6 @@ SHELL_PID=$($TM display -p '#{pane_pid}')
 screen() { $TM capture-pane -p -S -200; }
 shows() { screen | grep -q -- "$1"; }
 type_line() { $TM send-keys -l -- "$1"; $TM send-keys Enter; }
-child_of() {
-	local c
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
-	done
-	return 1
-}
-has_child() { child_of "$1" "$2" >/dev/null; }
 state() { awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 state_is() { [ "$(state "$1")" = "$2" ]; }
 # stopped: T, or t for a stopped process its deputy traces (the group stop is genuine)

@@ -19,14 +19,6 @@ cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 computes() { local c0; c0=$(cpu "$1"); sleep 0.3; [ "$(cpu "$1")" -gt "$c0" ]; }
 rpid() { node 1 mosctl where "$1" --json | jq -r '.remote_pid // empty'; }
 where_is() { [ "$(node 1 mosctl where "$1")" = "$2" ]; }
-child_of() {
-	local c
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
-	done
-	return 1
-}
-has_child() { child_of "$1" "$2" >/dev/null; }
 
 # --- setsid() after a move -------------------------------------------------
 omcluster run 1 --dir "$D" mosrun "$VICT/orphan" setsid >"$D/setsid.out" 2>"$D/setsid.err" &

@@ -10,15 +10,6 @@ t_victims
 cluster_start 3 || t_bail "3-node cluster did not form"
 D=$CLUSTER_DIR
 
-# child_of PPID COMM: the pid of PPID's child named COMM (or nothing)
-child_of() {
-	local c
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$2" ] && { echo "$c"; return 0; }
-	done
-	return 1
-}
-has_child() { child_of "$1" "$2" >/dev/null; }
 care_of() { node 1 mps --json "$1" | jq -r .care; }
 where_is() { [ "$(node 1 mosctl where "$1")" = "$2" ]; }
 
