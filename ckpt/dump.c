@@ -2,6 +2,7 @@
 #include "ckpt/image.h"
 #include "ckpt/ptrace.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,48 +58,8 @@ static void why_add(struct ckpt_why *why, unsigned bit, const char *fmt, ...)
 }
 
 /* a small /proc/PID/NAME file into buf; bytes or -errno (-ESRCH when gone) */
-static ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap)
-{
-	char path[64];
-	ssize_t n, got = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while ((size_t)got < cap - 1 && (n = read(fd, buf + got, cap - 1 - (size_t)got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			got = -errno;
-			break;
-		}
-		got += n;
-	}
-	close(fd);
-	if (got >= 0)
-		buf[got] = 0;
-	return got;
-}
 
 /* "Key:\tvalue" of /proc/PID/status, as a number in base */
-static int status_field(const char *status, const char *key, int base, unsigned long long *out)
-{
-	const char *p = status;
-	size_t kl = strlen(key);
-
-	while (p && *p) {
-		if (!strncmp(p, key, kl) && p[kl] == ':') {
-			*out = strtoull(p + kl + 1, NULL, base);
-			return 0;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -ENOENT;
-}
 
 /* fields of /proc/PID/stat, counted from 1, after the (comm) */
 static int stat_fields(pid_t pid, unsigned long long *f, int nf)
@@ -182,11 +143,11 @@ int ckpt_check(pid_t pid, struct ckpt_why *why)
 	}
 	if (pid == 1 || (f[9] & CKPT_PF_KTHREAD))
 		why_add(why, CKPT_WHY_SYSTEM, "%s", pid == 1 ? "init" : "kernel thread");
-	if (!status_field(status, "Threads", 10, &v) && v > 1)
+	if (!proc_status_field(status, "Threads", 10, &v) && v > 1)
 		why_add(why, CKPT_WHY_CLONE_VM, "%llu threads", v);
-	if (!status_field(status, "TracerPid", 10, &v) && v && v != (unsigned long long)getpid())
+	if (!proc_status_field(status, "TracerPid", 10, &v) && v && v != (unsigned long long)getpid())
 		why_add(why, CKPT_WHY_PTRACED, "traced by %llu", v);
-	if (!status_field(status, "VmLck", 10, &v) && v)
+	if (!proc_status_field(status, "VmLck", 10, &v) && v)
 		why_add(why, CKPT_WHY_MEM_LOCK, "%llu kB locked", v);
 	if (f[41] == SCHED_FIFO || f[41] == SCHED_RR || f[41] == 6 /* SCHED_DEADLINE */)
 		why_add(why, CKPT_WHY_RT_SCHED, "policy %llu", f[41]);
@@ -495,11 +456,11 @@ static int dump(pid_t pid, struct ckpt_image **out, struct ckpt_why *why, bool c
 
 	n = proc_read(pid, "status", buf, sizeof(buf));
 	if (n > 0) {
-		if (!status_field(buf, "SigPnd", 16, &v))
+		if (!proc_status_field(buf, "SigPnd", 16, &v))
 			img->sigpending |= v;
-		if (!status_field(buf, "ShdPnd", 16, &v))
+		if (!proc_status_field(buf, "ShdPnd", 16, &v))
 			img->sigpending |= v;
-		if (!status_field(buf, "SigIgn", 16, &ign) && !status_field(buf, "SigCgt", 16, &v))
+		if (!proc_status_field(buf, "SigIgn", 16, &ign) && !proc_status_field(buf, "SigCgt", 16, &v))
 			actions = ign | v;
 	}
 	err = dump_injected(pid, img, actions);

@@ -192,20 +192,17 @@ static void sample_away(struct om_proc *p, uint64_t now)
 /* the child of `parent` that `tracer` traces (a guest's copy), or 0 */
 static pid_t traced_child(pid_t parent, pid_t tracer)
 {
-	char path[96], buf[1024], st[1024], *save = NULL;
+	char path[96], buf[1024], st[2048], *save = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
 	if (read_file(path, buf, sizeof(buf)) <= 0)
 		return 0;
 	for (char *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
 		long c = strtol(t, NULL, 10);
-		const char *tp;
+		unsigned long long tp;
 
-		snprintf(path, sizeof(path), "/proc/%ld/status", c);
-		if (c <= 0 || read_file(path, st, sizeof(st)) <= 0)
-			continue;
-		tp = strstr(st, "TracerPid:");
-		if (tp && strtol(tp + 10, NULL, 10) == (long)tracer)
+		if (c > 0 && proc_read((pid_t)c, "status", st, sizeof(st)) > 0 &&
+			!proc_status_field(st, "TracerPid", 10, &tp) && tp == (unsigned long long)tracer)
 			return (pid_t)c;
 	}
 	return 0;

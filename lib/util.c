@@ -189,3 +189,45 @@ const char *om_state_dir(void)
 
 	return (d && *d) ? d : "/run/openmosix";
 }
+
+ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap)
+{
+	char path[64];
+	ssize_t n, got = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while ((size_t)got < cap - 1 && (n = read(fd, buf + got, cap - 1 - (size_t)got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			got = -errno;
+			break;
+		}
+		got += n;
+	}
+	close(fd);
+	if (got >= 0)
+		buf[got] = 0;
+	return got;
+}
+
+int proc_status_field(const char *status, const char *key, int base, unsigned long long *out)
+{
+	const char *p = status;
+	size_t kl = strlen(key);
+
+	while (p && *p) {
+		if (!strncmp(p, key, kl) && p[kl] == ':') {
+			*out = strtoull(p + kl + 1, NULL, base);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}

@@ -26,6 +26,12 @@ int parse_double(const char *s, double min, double max, double *out) __must_chec
 
 /* Read a whole small file into buf (NUL-terminated). Returns bytes or -errno. */
 ssize_t read_file(const char *path, char *buf, size_t cap) __must_check;
+/* /proc/PID/NAME into buf (NUL-terminated, at most cap - 1 bytes): its
+ * length, -ESRCH if there is no such process, or -errno. */
+ssize_t proc_read(pid_t pid, const char *name, char *buf, size_t cap) __must_check;
+/* The number after "KEY:" in a /proc/PID/status text, in base: 0, or
+ * -ENOENT if there is no such line. */
+int proc_status_field(const char *status, const char *key, int base, unsigned long long *out);
 /* Write a whole file atomically (tmp + rename) with the given mode. 0 or -errno. */
 int write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode) __must_check;
 /* mkdir -p with mode; 0 or -errno */

@@ -253,20 +253,14 @@ static int forward(struct remote *r, long nr, const uint64_t args[6], long *ret)
 /* Does the copy have a signal it will take (pending, not blocked)? */
 static bool signal_deliverable(pid_t pid)
 {
-	char path[64], line[128];
+	char st[2048];
 	unsigned long long pnd = 0, shd = 0, blk = 0;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (proc_read(pid, "status", st, sizeof(st)) <= 0)
 		return false;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "SigPnd: %llx", &pnd);
-		sscanf(line, "ShdPnd: %llx", &shd);
-		sscanf(line, "SigBlk: %llx", &blk);
-	}
-	fclose(f);
+	proc_status_field(st, "SigPnd", 16, &pnd);
+	proc_status_field(st, "ShdPnd", 16, &shd);
+	proc_status_field(st, "SigBlk", 16, &blk);
 	return ((pnd | shd) & ~blk) != 0;
 }
 
